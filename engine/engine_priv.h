@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * engine_priv.h — the layout of one site's lock table, shared by the files
+ * of engine/ and by nothing else.
+ */
+#ifndef LW_ENGINE_PRIV_H
+#define LW_ENGINE_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <rte_common.h>
+
+#include "engine.h"
+#include "lockq.h"
+
+struct rte_hash;
+
+/* A resource: (lockspace, name), its queues and its value block. */
+struct lw_res {
+	uint64_t hash;
+	struct lw_res *hnext;         /* same 64-bit hash (collision chain) or free list */
+	uint16_t lsid;
+	uint8_t  namelen;
+	uint8_t  resident;            /* in the hash table */
+	uint32_t nlocks;              /* lkbs attached */
+	uint8_t  name[LW_RESNAME_MAXLEN];
+	struct lw_lockq q;
+	TAILQ_ENTRY(lw_res) idle;     /* on the idle list while nlocks == 0 */
+	uint8_t  lvb_valid;
+	uint8_t  lvb[LW_LVB_LEN];
+} __rte_cache_aligned;
+
+/* A client lock. The queue entry comes first so lockq callbacks can cast. */
+struct lw_lkb {
+	struct lw_qent q;
+	struct lw_res *res;
+	uint32_t lkid;                /* 0 while free */
+	uint32_t session;             /* 0: orphan */
+	uint64_t xid;
+	uint64_t cookie;              /* latest LOCK / CONVERT request's cookie */
+	uint64_t deadline;            /* TIMEOUT deadline while on the timer heap */
+	uint32_t tslot;               /* heap index + 1, 0 when no timer */
+	int32_t  priority;
+	uint32_t next_free;           /* free list (index + 1, 0 ends it) */
+	uint8_t  gen;                 /* generation of this slot, 1..127 */
+	uint8_t  persistent;
+	uint16_t lsid;
+	TAILQ_ENTRY(lw_lkb) slink;    /* session's list, or the orphan list */
+};
+
+TAILQ_HEAD(lw_lkb_list, lw_lkb);
+
+struct lw_session {
+	struct lw_lkb_list locks;
+	uint32_t nlocks;
+	uint8_t  open;
+	uint8_t  gen;
+};
+
+struct lw_lspace {
+	uint8_t  name[LW_LSNAME_MAXLEN];
+	uint8_t  namelen;
+	uint8_t  used;
+	uint32_t opens;
+	uint32_t nlocks;
+};
+
+TAILQ_HEAD(lw_res_list, lw_res);
+
+struct lw_engine {
+	struct lw_engine_conf conf;
+	/* resources */
+	struct rte_hash *rtab;
+	struct lw_res *res;
+	struct lw_res *res_free;
+	struct lw_res_list idle;
+	/* locks */
+	struct lw_lkb *lkbs;
+	uint32_t lkb_free;
+	struct lw_lkb_list orphans;
+	/* sessions, lockspaces */
+	struct lw_session *sess;
+	struct lw_lspace *ls;
+	/* TIMEOUT timers: a binary min-heap on deadline */
+	struct lw_lkb **heap;
+	uint32_t nheap;
+	/* the call in progress */
+	struct lw_evbuf *out;
+	uint32_t mute_sid;            /* a session being closed: no events for it */
+	struct lw_engine_stats st;
+	char name[32];
+};
+
+/* res.c */
+int  lw_res_table_init(struct lw_engine *e);
+void lw_res_table_fini(struct lw_engine *e);
+struct lw_res *lw_res_find(struct lw_engine *e, uint16_t lsid, const uint8_t *name,
+			   uint8_t len, uint64_t hash);
+struct lw_res *lw_res_get(struct lw_engine *e, uint16_t lsid, const uint8_t *name,
+			  uint8_t len, uint64_t hash);
+void lw_res_lookup_bulk(struct lw_engine *e, const uint64_t *hashes, uint32_t n,
+			struct lw_res **heads);
+struct lw_res *lw_res_match(struct lw_res *head, uint16_t lsid, const uint8_t *name,
+			    uint8_t len);
+void lw_res_attach(struct lw_engine *e, struct lw_res *r);
+void lw_res_detach(struct lw_engine *e, struct lw_res *r);
+void lw_res_purge_ls(struct lw_engine *e, uint16_t lsid);
+
+/* lkb.c */
+int  lw_lkb_pool_init(struct lw_engine *e);
+void lw_lkb_pool_fini(struct lw_engine *e);
+struct lw_lkb *lw_lkb_alloc(struct lw_engine *e);
+void lw_lkb_free(struct lw_engine *e, struct lw_lkb *lkb);
+struct lw_lkb *lw_lkb_find(const struct lw_engine *e, uint32_t lkid);
+
+/* timer.c */
+int  lw_timer_init(struct lw_engine *e);
+void lw_timer_fini(struct lw_engine *e);
+void lw_timer_add(struct lw_engine *e, struct lw_lkb *lkb, uint64_t deadline);
+void lw_timer_del(struct lw_engine *e, struct lw_lkb *lkb);
+struct lw_lkb *lw_timer_peek(const struct lw_engine *e);
+
+/* session.c */
+struct lw_session *lw_session_get(struct lw_engine *e, uint32_t sid);  /* open ones only */
+struct lw_session *lw_session_slot(struct lw_engine *e, uint32_t sid);  /* sid known valid */
+
+/* lock.c */
+extern const struct lw_lockq_ops lw_engine_qops;
+void lw_lock_cancel_pending(struct lw_engine *e, struct lw_lkb *lkb, int status, bool notify);
+void lw_lock_destroy(struct lw_engine *e, struct lw_lkb *lkb);
+void lw_lock_emit_complete(struct lw_engine *e, const struct lw_lkb *lkb, int status,
+			   int mode, uint8_t sbflags, uint64_t cookie);
+
+static inline struct lw_lkb *
+lkb_of(struct lw_qent *q)
+{
+	return (struct lw_lkb *)q;
+}
+
+#endif /* LW_ENGINE_PRIV_H */
