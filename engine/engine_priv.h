@@ -27,8 +27,9 @@ struct lw_res {
 	uint32_t nlocks;              /* lkbs attached */
 	uint8_t  name[LW_RESNAME_MAXLEN];
 	struct lw_lockq q;
-	TAILQ_ENTRY(lw_res) idle;     /* on the idle list while nlocks == 0 */
+	TAILQ_ENTRY(lw_res) idle;     /* idle list link (lazy: see res.c) */
 	uint8_t  lvb_valid;
+	uint8_t  on_idle;             /* on the idle list (possibly busy again since) */
 	uint8_t  lvb[LW_LVB_LEN];
 } __rte_cache_aligned;
 

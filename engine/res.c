@@ -8,7 +8,8 @@
  * names that share a 64-bit hash (never seen in practice, but handled)
  * chain through hnext. Records come from an array sized at creation.
  * A resource whose last lock goes stays resident, with its value block, on
- * an idle list in the order it went idle; when no free record is left the
+ * an idle list in about the order it went idle (a resource that gets busy
+ * again keeps its place and is skipped); when no free record is left the
  * oldest idle one is evicted. Only the owning thread touches the table.
  */
 #include <errno.h>
@@ -131,8 +132,12 @@ lw_res_lookup_bulk(struct lw_engine *e, const uint64_t *hashes, uint32_t n,
 		for (uint32_t i = 0; i < k; i++) {
 			if (!(hit & (1ull << i)))
 				heads[i] = NULL;
-			else
+			else {
+				/* name, then the queues: the lines the request reads next */
 				rte_prefetch0(heads[i]);
+				rte_prefetch0((const char *)heads[i] + RTE_CACHE_LINE_SIZE);
+				rte_prefetch0((const char *)heads[i] + 2 * RTE_CACHE_LINE_SIZE);
+			}
 		}
 		hashes += k;
 		heads += k;
@@ -172,10 +177,15 @@ take_record(struct lw_engine *e)
 		e->res_free = r->hnext;
 		return r;
 	}
-	r = TAILQ_FIRST(&e->idle);
+	/* The idle list is lazy: resources busy again are dropped from it here. */
+	while ((r = TAILQ_FIRST(&e->idle)) != NULL) {
+		TAILQ_REMOVE(&e->idle, r, idle);
+		r->on_idle = 0;
+		if (r->nlocks == 0)
+			break;
+	}
 	if (r == NULL)
 		return NULL;
-	TAILQ_REMOVE(&e->idle, r, idle);
 	unhash(e, r);
 	e->st.res_reclaimed++;
 	e->st.res_resident--;
@@ -213,23 +223,30 @@ lw_res_get(struct lw_engine *e, uint16_t lsid, const uint8_t *name, uint8_t len,
 	r->resident = 1;
 	/* Idle until a lock attaches: keeps the accounting in one place. */
 	TAILQ_INSERT_TAIL(&e->idle, r, idle);
+	r->on_idle = 1;
 	e->st.res_created++;
 	e->st.res_resident++;
 	return r;
 }
 
+/*
+ * A resource stays on the idle list while busy (take_record skips it), so
+ * the hot path neither unlinks it nor touches its neighbours.
+ */
 void
 lw_res_attach(struct lw_engine *e, struct lw_res *r)
 {
-	if (r->nlocks++ == 0)
-		TAILQ_REMOVE(&e->idle, r, idle);
+	(void)e;
+	r->nlocks++;
 }
 
 void
 lw_res_detach(struct lw_engine *e, struct lw_res *r)
 {
-	if (--r->nlocks == 0)
+	if (--r->nlocks == 0 && !r->on_idle) {
 		TAILQ_INSERT_TAIL(&e->idle, r, idle);
+		r->on_idle = 1;
+	}
 }
 
 void
@@ -239,9 +256,10 @@ lw_res_purge_ls(struct lw_engine *e, uint16_t lsid)
 
 	for (r = TAILQ_FIRST(&e->idle); r != NULL; r = next) {
 		next = TAILQ_NEXT(r, idle);
-		if (r->lsid != lsid)
+		if (r->lsid != lsid || r->nlocks != 0)
 			continue;
 		TAILQ_REMOVE(&e->idle, r, idle);
+		r->on_idle = 0;
 		unhash(e, r);
 		r->hnext = e->res_free;
 		e->res_free = r;

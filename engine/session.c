@@ -308,20 +308,21 @@ check_queues(const struct lw_engine *e, const struct lw_res *r, uint32_t *nlkb)
 int
 lw_engine_check(const struct lw_engine *e)
 {
-	uint32_t nlkb = 0, inuse = 0, idle = 0;
+	uint32_t nlkb = 0, inuse = 0;
 	const struct lw_res *r;
 
 	for (uint32_t i = 0; i < e->conf.max_resources; i++) {
 		r = &e->res[i];
 		if (!r->resident)
 			continue;
-		if (r->nlocks == 0)
-			idle++;
 		if (check_queues(e, r, &nlkb) < 0)
 			return -EFAULT;
 	}
 	TAILQ_FOREACH(r, &e->idle, idle)
-		CHECK(r->nlocks == 0 && r->resident, "idle list holds a busy resource");
+		CHECK(r->on_idle && r->resident, "idle list holds a dead resource");
+	for (uint32_t i = 0; i < e->conf.max_resources; i++)
+		CHECK(!e->res[i].resident || e->res[i].nlocks != 0 || e->res[i].on_idle,
+		      "an idle resource is off the idle list");
 	for (uint32_t i = 0; i < e->conf.max_locks; i++) {
 		const struct lw_lkb *lkb = &e->lkbs[i];
 
