@@ -30,6 +30,8 @@ struct lw_res {
 	TAILQ_ENTRY(lw_res) idle;     /* idle list link (lazy: see res.c) */
 	uint8_t  lvb_valid;
 	uint8_t  on_idle;             /* on the idle list (possibly busy again since) */
+	uint8_t  touched;             /* on a session close's list of resources */
+	struct lw_res *tnext;
 	uint8_t  lvb[LW_LVB_LEN];
 } __rte_cache_aligned;
 
@@ -49,6 +51,7 @@ struct lw_lkb {
 	uint8_t  persistent;
 	uint16_t lsid;
 	TAILQ_ENTRY(lw_lkb) slink;    /* session's list, or the orphan list */
+	uint8_t  lvb[LW_LVB_LEN];     /* value to write when a PW/EX conversion is granted */
 };
 
 TAILQ_HEAD(lw_lkb_list, lw_lkb);
@@ -131,8 +134,8 @@ struct lw_session *lw_session_slot(struct lw_engine *e, uint32_t sid);  /* sid k
 extern const struct lw_lockq_ops lw_engine_qops;
 void lw_lock_cancel_pending(struct lw_engine *e, struct lw_lkb *lkb, int status, bool notify);
 void lw_lock_destroy(struct lw_engine *e, struct lw_lkb *lkb);
-void lw_lock_emit_complete(struct lw_engine *e, const struct lw_lkb *lkb, int status,
-			   int mode, uint8_t sbflags, uint64_t cookie);
+void lw_lock_emit_complete(struct lw_engine *e, const struct lw_lkb *lkb, uint32_t session,
+			   int status, int mode, uint8_t sbflags, uint64_t cookie);
 
 static inline struct lw_lkb *
 lkb_of(struct lw_qent *q)

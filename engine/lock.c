@@ -33,12 +33,12 @@
 #define UNLOCK_FLAGS (LW_LKF_CANCEL | LW_LKF_FORCEUNLOCK | LW_LKF_VALBLK | LW_LKF_IVVALBLK)
 
 void
-lw_lock_emit_complete(struct lw_engine *e, const struct lw_lkb *lkb, int status,
-		      int mode, uint8_t sbflags, uint64_t cookie)
+lw_lock_emit_complete(struct lw_engine *e, const struct lw_lkb *lkb, uint32_t session,
+		      int status, int mode, uint8_t sbflags, uint64_t cookie)
 {
 	struct lw_event *ev;
 
-	if (lkb->session == e->mute_sid && e->mute_sid != 0)
+	if (session == 0 || session == e->mute_sid)
 		return;
 	ev = lw_evbuf_push(e->out);
 	if (unlikely(ev == NULL))
@@ -49,7 +49,7 @@ lw_lock_emit_complete(struct lw_engine *e, const struct lw_lkb *lkb, int status,
 	ev->has_lvb = 0;
 	ev->status = status;
 	ev->lkid = lkb->lkid;
-	ev->session = lkb->session;
+	ev->session = session;
 	ev->cookie = cookie;
 }
 
@@ -81,6 +81,8 @@ on_granted(void *ctx, struct lw_qent *q, int prev)
 
 	lw_timer_del(e, lkb);
 	e->st.grants++;
+	if (lvb_writes(prev, q->grmode))
+		lvb_write(r, q->flags, lkb->lvb);
 	if (lkb->session == 0 || lkb->session == e->mute_sid)
 		return;	/* an orphan, or a session being closed: nobody to tell */
 	ev = lw_evbuf_push(e->out);
@@ -226,7 +228,7 @@ do_request(struct lw_engine *e, struct lw_req *rq, struct lw_res *r, uint64_t no
 
 	rc = lw_lockq_request(&r->q, &lkb->q, rq->mode, rq->flags, &lw_engine_qops, e);
 	if (rc < 0) {
-		lw_lock_emit_complete(e, lkb, rc, LW_LOCK_IV, 0, lkb->cookie);
+		lw_lock_emit_complete(e, lkb, lkb->session, rc, LW_LOCK_IV, 0, lkb->cookie);
 		lw_lock_destroy(e, lkb);
 		return 0;
 	}
@@ -266,7 +268,7 @@ do_adopt(struct lw_engine *e, struct lw_req *rq, struct lw_res *r)
 	TAILQ_INSERT_TAIL(&s->locks, lkb, slink);
 	s->nlocks++;
 	rq->lkid = lkb->lkid;
-	lw_lock_emit_complete(e, lkb, 0, lkb->q.grmode, 0, rq->cookie);
+	lw_lock_emit_complete(e, lkb, lkb->session, 0, lkb->q.grmode, 0, rq->cookie);
 	e->st.grants_now++;
 	return 0;
 }
@@ -310,13 +312,14 @@ do_convert(struct lw_engine *e, struct lw_req *rq, uint64_t now)
 		lkb->xid = rq->xid;
 	if (rq->flags & LW_LKF_PERSISTENT)
 		lkb->persistent = 1;
-	if (lvb_writes(gr, rq->mode))
-		lvb_write(lkb->res, rq->flags, rq->lvb);
+	/* Kept for the grant, which may come later or in an ALT mode. */
+	if (gr >= LW_LOCK_PW && (rq->flags & (LW_LKF_VALBLK | LW_LKF_IVVALBLK)))
+		memcpy(lkb->lvb, rq->lvb, LW_LVB_LEN);
 	rc = lw_lockq_convert(&lkb->res->q, &lkb->q, rq->mode, rq->flags, &lw_engine_qops, e);
 	if (rc < 0) {
 		if (rc == -EDEADLK)
 			e->st.deadlocks++;
-		lw_lock_emit_complete(e, lkb, rc, lkb->q.grmode, 0, lkb->cookie);
+		lw_lock_emit_complete(e, lkb, lkb->session, rc, lkb->q.grmode, 0, lkb->cookie);
 		return 0;
 	}
 	if (lkb->q.sbflags & LW_SBF_DEMOTED)
@@ -359,7 +362,8 @@ lw_lock_cancel_pending(struct lw_engine *e, struct lw_lkb *lkb, int status, bool
 	lw_timer_del(e, lkb);
 	was = lw_lockq_cancel(&lkb->res->q, &lkb->q, &lw_engine_qops, e);
 	if (notify)
-		lw_lock_emit_complete(e, lkb, status, lkb->q.grmode, lkb->q.sbflags, lkb->cookie);
+		lw_lock_emit_complete(e, lkb, lkb->session, status, lkb->q.grmode,
+				      lkb->q.sbflags, lkb->cookie);
 	if (was == LW_QS_WAIT)
 		lw_lock_destroy(e, lkb);
 }
@@ -369,7 +373,7 @@ release(struct lw_engine *e, struct lw_lkb *lkb, const struct lw_req *rq)
 {
 	if (lkb->q.grmode >= LW_LOCK_PW)
 		lvb_write(lkb->res, rq->flags, rq->lvb);
-	lw_lock_emit_complete(e, lkb, LW_EUNLOCK, LW_LOCK_IV, 0, rq->cookie);
+	lw_lock_emit_complete(e, lkb, rq->session, LW_EUNLOCK, LW_LOCK_IV, 0, rq->cookie);
 	lw_lockq_release(&lkb->res->q, &lkb->q, &lw_engine_qops, e);
 	lw_lock_destroy(e, lkb);
 }
@@ -408,7 +412,8 @@ do_unlock(struct lw_engine *e, struct lw_req *rq)
 
 		lw_lock_cancel_pending(e, lkb, LW_ECANCEL, true);
 		if (waiting) {
-			lw_lock_emit_complete(e, &copy, LW_EUNLOCK, LW_LOCK_IV, 0, rq->cookie);
+			lw_lock_emit_complete(e, &copy, rq->session, LW_EUNLOCK, LW_LOCK_IV, 0,
+					      rq->cookie);
 			return 0;
 		}
 	}

@@ -411,8 +411,7 @@ lw_lockq_convert(struct lw_lockq *q, struct lw_qent *e, int mode,
 }
 
 int
-lw_lockq_cancel(struct lw_lockq *q, struct lw_qent *e,
-		const struct lw_lockq_ops *ops, void *ctx)
+lw_lockq_dequeue(struct lw_lockq *q, struct lw_qent *e)
 {
 	int was = e->state;
 
@@ -426,21 +425,40 @@ lw_lockq_cancel(struct lw_lockq *q, struct lw_qent *e,
 	} else {
 		e->state = LW_QS_NONE;
 	}
-	lw_lockq_grant_pending(q, ops, ctx);
 	return was;
 }
 
 int
-lw_lockq_release(struct lw_lockq *q, struct lw_qent *e,
-		 const struct lw_lockq_ops *ops, void *ctx)
+lw_lockq_cancel(struct lw_lockq *q, struct lw_qent *e,
+		const struct lw_lockq_ops *ops, void *ctx)
+{
+	int was = lw_lockq_dequeue(q, e);
+
+	if (was >= 0)
+		lw_lockq_grant_pending(q, ops, ctx);
+	return was;
+}
+
+int
+lw_lockq_remove(struct lw_lockq *q, struct lw_qent *e)
 {
 	if (e->state != LW_QS_GRANTED)
 		return -EBUSY;
 	TAILQ_REMOVE(&q->grant, e, link);
 	set_grmode(q, e, LW_LOCK_IV);
 	e->state = LW_QS_NONE;
-	lw_lockq_grant_pending(q, ops, ctx);
 	return 0;
+}
+
+int
+lw_lockq_release(struct lw_lockq *q, struct lw_qent *e,
+		 const struct lw_lockq_ops *ops, void *ctx)
+{
+	int rc = lw_lockq_remove(q, e);
+
+	if (rc == 0)
+		lw_lockq_grant_pending(q, ops, ctx);
+	return rc;
 }
 
 void

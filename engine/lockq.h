@@ -118,11 +118,20 @@ int lw_lockq_cancel(struct lw_lockq *q, struct lw_qent *e,
 		    const struct lw_lockq_ops *ops, void *ctx);
 
 /**
+ * Like lw_lockq_cancel, but grants nothing: the caller runs
+ * lw_lockq_grant_pending once it has taken out all it wants to.
+ */
+int lw_lockq_dequeue(struct lw_lockq *q, struct lw_qent *e);
+
+/**
  * Release the granted entry e (state GRANTED) and grant what that unblocks.
  * @return 0, or -EBUSY when e is not in state GRANTED.
  */
 int lw_lockq_release(struct lw_lockq *q, struct lw_qent *e,
 		     const struct lw_lockq_ops *ops, void *ctx);
+
+/** Like lw_lockq_release, but grants nothing (see lw_lockq_dequeue). */
+int lw_lockq_remove(struct lw_lockq *q, struct lw_qent *e);
 
 /** Grant every pending entry that can be granted now, then send blocking notices. */
 void lw_lockq_grant_pending(struct lw_lockq *q, const struct lw_lockq_ops *ops, void *ctx);

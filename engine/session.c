@@ -183,6 +183,7 @@ lw_engine_session_close(struct lw_engine *e, uint32_t sid, uint64_t now,
 			struct lw_evbuf *out)
 {
 	struct lw_session *s = lw_session_get(e, sid);
+	struct lw_res *touched = NULL;
 	struct lw_lkb *lkb;
 
 	(void)now;
@@ -191,21 +192,33 @@ lw_engine_session_close(struct lw_engine *e, uint32_t sid, uint64_t now,
 	e->out = out;
 	/* Muted first, so nothing unblocked below is told to this session. */
 	e->mute_sid = sid;
-	while ((lkb = TAILQ_FIRST(&s->locks)) != NULL) {
+	/*
+	 * Take every pending request off its queue and every lock out (or
+	 * into the orphans) before granting anything, so no request of the
+	 * session is granted on the way; then grant on what it touched.
+	 */
+	TAILQ_FOREACH(lkb, &s->locks, slink) {
 		struct lw_res *r = lkb->res;
 
-		if (lkb->q.state == LW_QS_WAIT) {
-			lw_lock_cancel_pending(e, lkb, LW_ECANCEL, false);
-			continue;
+		lw_timer_del(e, lkb);
+		lw_lockq_dequeue(&r->q, &lkb->q);
+		if (!r->touched) {
+			r->touched = 1;
+			r->tnext = touched;
+			touched = r;
 		}
-		if (lkb->q.state == LW_QS_CONVERT)
-			lw_lock_cancel_pending(e, lkb, LW_ECANCEL, false);
-		if (lkb->persistent) {
+	}
+	while ((lkb = TAILQ_FIRST(&s->locks)) != NULL) {
+		if (lkb->q.state == LW_QS_GRANTED && lkb->persistent) {
 			orphan(e, s, lkb);
 			continue;
 		}
-		lw_lockq_release(&r->q, &lkb->q, &lw_engine_qops, e);
+		lw_lockq_remove(&lkb->res->q, &lkb->q);
 		lw_lock_destroy(e, lkb);
+	}
+	for (struct lw_res *r = touched; r != NULL; r = r->tnext) {
+		r->touched = 0;
+		lw_lockq_grant_pending(&r->q, &lw_engine_qops, e);
 	}
 	s->open = 0;
 	e->mute_sid = 0;
