@@ -202,15 +202,17 @@ do_request(struct lw_engine *e, struct lw_req *rq, struct lw_res *r, uint64_t no
 	struct lw_lkb *lkb;
 	int rc;
 
-	if (r == NULL) {
-		uint64_t h = lw_res_hash(rq->lsid, rq->name, rq->namelen);
-		r = lw_res_get(e, rq->lsid, rq->name, rq->namelen, h);
-		if (r == NULL)
-			return -ENOMEM;
-	}
 	lkb = lw_lkb_alloc(e);
 	if (lkb == NULL)
 		return -ENOMEM;
+	if (r == NULL) {
+		uint64_t h = lw_res_hash(rq->lsid, rq->name, rq->namelen);
+		r = lw_res_get(e, rq->lsid, rq->name, rq->namelen, h);
+		if (r == NULL) {
+			lw_lkb_free(e, lkb);
+			return -ENOMEM;
+		}
+	}
 	lw_qent_init(&lkb->q, rq->want_bast);
 	lkb->res = r;
 	lkb->session = rq->session;

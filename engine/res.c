@@ -38,8 +38,14 @@ uint64_t
 lw_res_hash(uint16_t lsid, const void *name, size_t len)
 {
 	uint32_t pc = 0x2545f491u + lsid, pb = 0x9e3779b9u ^ ((uint32_t)lsid << 16);
+	/* rte_jhash reads whole words: hash a padded copy, never past the name. */
+	uint32_t buf[LW_RESNAME_MAXLEN / sizeof(uint32_t) + 1];
 
-	rte_jhash_2hashes(name, (uint32_t)len, &pc, &pb);
+	if (len > LW_RESNAME_MAXLEN)
+		len = LW_RESNAME_MAXLEN;
+	buf[len / sizeof(uint32_t)] = 0;
+	memcpy(buf, name, len);
+	rte_jhash_2hashes(buf, (uint32_t)len, &pc, &pb);
 	return ((uint64_t)pb << 32) | pc;
 }
 
