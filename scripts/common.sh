@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # common.sh — helpers sourced by test.sh, demo.sh and bench-engine.sh.
 # Not executable on its own. Expects to be sourced from the repository root.
 

@@ -85,7 +85,7 @@ count() {
 
 # run_build NAME TIMEOUT-MULTIPLIER SUITES MESON-OPTION...
 run_build() {
-	local name=$1 mult=$2 suites=$3 dir=build/$1 out rc=0 s
+	local mult=$2 suites=$3 dir=build/$1 out rc=0 s
 	shift 3
 	echo
 	echo "==== $dir ($*)"
@@ -133,8 +133,9 @@ coverage_report() {
 	echo "---- line coverage of engine/ (suite unit)"
 	gcovr -r . --filter 'engine/' "$dir" || true
 	json=$(mktemp)
-	if gcovr -r . --exclude 'tests/' --exclude 'build/' --json-summary "$json" "$dir" >/dev/null 2>&1; then
-		echo "---- line coverage per top-level folder (suite unit; tests/ excluded)"
+	if gcovr -r . --exclude 'tests/' --exclude 'perf/' --exclude 'build/' \
+		--json-summary "$json" "$dir" >/dev/null 2>&1; then
+		echo "---- line coverage per top-level folder (suite unit; tests/ and perf/ left out)"
 		python3 - "$json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
