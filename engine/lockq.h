@@ -60,15 +60,16 @@ struct lw_qent {
 TAILQ_HEAD(lw_qlist, lw_qent);
 
 struct lw_lockq {
-	struct lw_qlist grant;
-	struct lw_qlist convert;
-	struct lw_qlist wait;
+	/* what an uncontended request reads first, together */
+	int8_t   ceiling;                  /**< no grant above this mode */
 	uint32_t nconvert;
 	uint32_t nwait;
 	uint32_t nnoorder;                 /**< pending entries with NOORDER */
 	uint32_t gcnt[LW_LOCK_NMODES];     /**< granted modes (granted + converting entries) */
+	struct lw_qlist grant;
+	struct lw_qlist convert;
+	struct lw_qlist wait;
 	uint32_t pcnt[LW_LOCK_NMODES];     /**< pending modes (converting + waiting entries) */
-	int8_t   ceiling;                  /**< no grant above this mode */
 };
 
 struct lw_lockq_ops {

@@ -58,7 +58,6 @@
 #define MAX_BATCH    4096u
 #define MAX_RES      (1u << 28)
 #define MAX_SAMPLES  (1u << 20)
-#define NAME_SLOT    16           /* "r4294967295" fits */
 #define ZIPF_S       0.99
 
 struct opts {
@@ -87,8 +86,6 @@ struct bench {
 	struct lw_evbuf out;
 	uint16_t lsid[64];
 	uint32_t sid;
-	char (*names)[NAME_SLOT];
-	uint8_t *namelen;
 	uint32_t *seq;
 	uint32_t seq_pos;
 	struct lw_req *lreq;         /* lock batch */
@@ -270,18 +267,37 @@ now_ns(const struct bench *b, uint64_t tsc)
 	return (uint64_t)((unsigned __int128)(tsc - b->tsc_base) * 1000000000u / b->hz);
 }
 
+/*
+ * "r<res>" written straight into the request: a table of a million names
+ * would cost the benchmark a cache miss per request of its own.
+ */
+static uint8_t
+format_name(uint8_t *out, uint32_t res)
+{
+	char digits[10];
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + res % 10);
+		res /= 10;
+	} while (res != 0);
+	out[0] = 'r';
+	for (int i = 0; i < n; i++)
+		out[1 + i] = (uint8_t)digits[n - 1 - i];
+	return (uint8_t)(n + 1);
+}
+
 static void
 set_lock_req(struct bench *b, struct lw_req *r, uint32_t res, int mode)
 {
 	r->op = LW_REQ_LOCK;
 	r->mode = (int8_t)mode;
-	r->namelen = b->namelen[res];
+	r->namelen = format_name(r->name, res);
 	r->lsid = b->lsid[res % b->o.lockspaces];
 	r->session = b->sid;
 	r->flags = 0;
 	r->lkid = 0;
 	r->cookie = res;
-	memcpy(r->name, b->names[res], NAME_SLOT);
 }
 
 /* Account for the events of one submit: grants go to `to`. */
@@ -430,23 +446,17 @@ bench_alloc(struct bench *b)
 	uint32_t cap = b->o.batch * 2;
 
 	b->cap = cap;
-	b->names = malloc(sizeof(*b->names) * b->o.resources);
-	b->namelen = malloc(b->o.resources);
 	b->lreq = calloc(b->o.batch, sizeof(*b->lreq));
 	b->ureq = calloc(cap, sizeof(*b->ureq));
 	b->held = malloc(sizeof(*b->held) * cap);
 	b->next = malloc(sizeof(*b->next) * cap);
 	b->lat.v = malloc(sizeof(*b->lat.v) * MAX_SAMPLES);
 	b->lat.stride = 1;
-	if (b->names == NULL || b->namelen == NULL || b->lreq == NULL ||
+	if (b->lreq == NULL ||
 	    b->ureq == NULL || b->held == NULL || b->next == NULL || b->lat.v == NULL)
 		return -ENOMEM;
 	if (lw_evbuf_init(&b->out, cap * 2) < 0)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < b->o.resources; i++) {
-		memset(b->names[i], 0, NAME_SLOT);
-		b->namelen[i] = (uint8_t)snprintf(b->names[i], NAME_SLOT, "r%u", i);
-	}
 	for (uint32_t i = 0; i < cap; i++) {
 		b->ureq[i].op = LW_REQ_UNLOCK;
 		b->ureq[i].session = b->sid;
@@ -461,8 +471,6 @@ bench_free(struct bench *b)
 	if (b->e != NULL)
 		lw_engine_free(b->e);
 	lw_evbuf_fini(&b->out);
-	free(b->names);
-	free(b->namelen);
 	free(b->lreq);
 	free(b->ureq);
 	free(b->held);
