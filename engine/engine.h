@@ -174,8 +174,11 @@ uint64_t lw_engine_next_deadline(const struct lw_engine *e);
 
 void lw_engine_get_stats(const struct lw_engine *e, struct lw_engine_stats *st);
 
-/** The 64-bit hash of a resource name in a lockspace. */
-uint64_t lw_res_hash(uint16_t lsid, const void *name, size_t len);
+/** The 64-bit hash of a resource name in a lockspace (key: the lockspace's cluster-wide id). */
+uint64_t lw_res_hash(uint32_t key, const void *name, size_t len);
+
+/** The 32-bit cluster-wide id of a lockspace name (messages carry it). */
+uint32_t lw_ls_gid(const void *name, size_t len);
 
 /** What one lock looks like now (tests, lockdump). */
 struct lw_lock_info {

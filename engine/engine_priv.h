@@ -32,6 +32,17 @@ struct lw_res {
 	uint8_t  on_idle;             /* on the idle list (possibly busy again since) */
 	uint8_t  touched;             /* on a session close's list of resources */
 	struct lw_res *tnext;
+	/* shadow state (a site of a cluster; single-site engines hold EX) */
+	int8_t   held;                /* mode the master granted this site */
+	int8_t   bast_target;         /* owed: reduce to at most this (IV: nothing owed) */
+	int8_t   bast_head;           /* the mode the master's head request wants */
+	uint8_t  inflight;            /* a REQUEST is at the master */
+	uint8_t  cancel_sent;         /* ... and a CANCEL of it */
+	uint8_t  dl_block;            /* no new REQUEST until the next DOWNGRADE */
+	uint16_t master;              /* the site the REQUEST went to */
+	uint32_t seq;                 /* the master's number last seen */
+	uint32_t trigger;             /* lkid whose request is at the master */
+	uint64_t idle_since;
 	uint8_t  lvb[LW_LVB_LEN];
 } __rte_cache_aligned;
 
@@ -50,6 +61,8 @@ struct lw_lkb {
 	uint8_t  gen;                 /* generation of this slot, 1..127 */
 	uint8_t  persistent;
 	uint16_t lsid;
+	uint8_t  nq;                  /* NOQUEUE, asked of the master: its DENY ends it */
+	uint8_t  nqbast;              /* ... with NOQUEUEBAST */
 	TAILQ_ENTRY(lw_lkb) slink;    /* session's list, or the orphan list */
 	uint8_t  lvb[LW_LVB_LEN];     /* value to write when a PW/EX conversion is granted */
 };
@@ -64,6 +77,7 @@ struct lw_session {
 };
 
 struct lw_lspace {
+	uint32_t gid;                 /* lw_ls_gid(name): the hash key of its resources */
 	uint8_t  name[LW_LSNAME_MAXLEN];
 	uint8_t  namelen;
 	uint8_t  used;
@@ -90,6 +104,7 @@ struct lw_engine {
 	/* TIMEOUT timers: a binary min-heap on deadline */
 	struct lw_lkb **heap;
 	uint32_t nheap;
+	struct lw_site *site;         /* the cluster site this table is the shadow side of */
 	/* the call in progress */
 	struct lw_evbuf *out;
 	uint32_t mute_sid;            /* a session being closed: no events for it */
@@ -125,6 +140,14 @@ void lw_timer_fini(struct lw_engine *e);
 void lw_timer_add(struct lw_engine *e, struct lw_lkb *lkb, uint64_t deadline);
 void lw_timer_del(struct lw_engine *e, struct lw_lkb *lkb);
 struct lw_lkb *lw_timer_peek(const struct lw_engine *e);
+
+/* shadow.c (no-ops for a single-site engine) */
+void lw_shadow_init_res(struct lw_engine *e, struct lw_res *r);
+void lw_shadow_update(struct lw_engine *e, struct lw_res *r);
+bool lw_shadow_can_ask(struct lw_engine *e, struct lw_res *r);
+bool lw_shadow_evictable(struct lw_engine *e, struct lw_res *r);
+void lw_shadow_evict(struct lw_engine *e, struct lw_res *r);
+void lw_shadow_granted(struct lw_engine *e, struct lw_lkb *lkb);
 
 /* session.c */
 struct lw_session *lw_session_get(struct lw_engine *e, uint32_t sid);  /* open ones only */

@@ -81,6 +81,7 @@ on_granted(void *ctx, struct lw_qent *q, int prev)
 
 	lw_timer_del(e, lkb);
 	e->st.grants++;
+	lw_shadow_granted(e, lkb);
 	if (lvb_writes(prev, q->grmode))
 		lvb_write(r, q->flags, lkb->lvb);
 	if (lkb->session == 0 || lkb->session == e->mute_sid)
@@ -178,6 +179,24 @@ check_lock_args(struct lw_engine *e, const struct lw_req *rq)
 
 /* --- requests --------------------------------------------------------------- */
 
+/*
+ * A NOQUEUE request that only the mode this site holds stands in the way of
+ * is asked of the master (with NOQUEUE) instead of failing at once; it
+ * waits here for the answer. Returns the flags to queue it with.
+ */
+static uint32_t
+noqueue_via_master(struct lw_engine *e, struct lw_res *r, struct lw_lkb *lkb,
+		   int mode, uint32_t flags)
+{
+	if (!(flags & LW_LKF_NOQUEUE) || !lw_shadow_can_ask(e, r) ||
+	    lw_lockq_would_grant(&r->q, &lkb->q, mode, flags, r->q.ceiling) ||
+	    !lw_lockq_would_grant(&r->q, &lkb->q, mode, flags, LW_LOCK_EX))
+		return flags;
+	lkb->nq = 1;
+	lkb->nqbast = !!(flags & LW_LKF_NOQUEUEBAST);
+	return flags & ~(LW_LKF_NOQUEUE | LW_LKF_NOQUEUEBAST);
+}
+
 static void
 start_timer(struct lw_engine *e, struct lw_lkb *lkb, const struct lw_req *rq, uint64_t now)
 {
@@ -206,7 +225,7 @@ do_request(struct lw_engine *e, struct lw_req *rq, struct lw_res *r, uint64_t no
 	if (lkb == NULL)
 		return -ENOMEM;
 	if (r == NULL) {
-		uint64_t h = lw_res_hash(rq->lsid, rq->name, rq->namelen);
+		uint64_t h = lw_res_hash(e->ls[rq->lsid - 1].gid, rq->name, rq->namelen);
 		r = lw_res_get(e, rq->lsid, rq->name, rq->namelen, h);
 		if (r == NULL) {
 			lw_lkb_free(e, lkb);
@@ -227,15 +246,19 @@ do_request(struct lw_engine *e, struct lw_req *rq, struct lw_res *r, uint64_t no
 	e->ls[rq->lsid - 1].nlocks++;
 	rq->lkid = lkb->lkid;
 	rq->rc = 0;
+	lkb->nq = 0;
 
-	rc = lw_lockq_request(&r->q, &lkb->q, rq->mode, rq->flags, &lw_engine_qops, e);
+	rc = lw_lockq_request(&r->q, &lkb->q, rq->mode,
+			      noqueue_via_master(e, r, lkb, rq->mode, rq->flags),
+			      &lw_engine_qops, e);
 	if (rc < 0) {
 		lw_lock_emit_complete(e, lkb, lkb->session, rc, LW_LOCK_IV, 0, lkb->cookie);
 		lw_lock_destroy(e, lkb);
-		return 0;
+	} else {
+		note_result(e, lkb);
+		start_timer(e, lkb, rq, now);
 	}
-	note_result(e, lkb);
-	start_timer(e, lkb, rq, now);
+	lw_shadow_update(e, r);
 	return 0;
 }
 
@@ -247,7 +270,7 @@ do_adopt(struct lw_engine *e, struct lw_req *rq, struct lw_res *r)
 
 	if (r == NULL)
 		r = lw_res_find(e, rq->lsid, rq->name, rq->namelen,
-				lw_res_hash(rq->lsid, rq->name, rq->namelen));
+				lw_res_hash(e->ls[rq->lsid - 1].gid, rq->name, rq->namelen));
 	if (r == NULL)
 		return -ENOENT;
 	TAILQ_FOREACH(lkb, &e->orphans, slink) {
@@ -317,17 +340,21 @@ do_convert(struct lw_engine *e, struct lw_req *rq, uint64_t now)
 	/* Kept for the grant, which may come later or in an ALT mode. */
 	if (gr >= LW_LOCK_PW && (rq->flags & (LW_LKF_VALBLK | LW_LKF_IVVALBLK)))
 		memcpy(lkb->lvb, rq->lvb, LW_LVB_LEN);
-	rc = lw_lockq_convert(&lkb->res->q, &lkb->q, rq->mode, rq->flags, &lw_engine_qops, e);
+	lkb->nq = 0;
+	rc = lw_lockq_convert(&lkb->res->q, &lkb->q, rq->mode,
+			      noqueue_via_master(e, lkb->res, lkb, rq->mode, rq->flags),
+			      &lw_engine_qops, e);
 	if (rc < 0) {
 		if (rc == -EDEADLK)
 			e->st.deadlocks++;
 		lw_lock_emit_complete(e, lkb, lkb->session, rc, lkb->q.grmode, 0, lkb->cookie);
-		return 0;
+	} else {
+		if (lkb->q.sbflags & LW_SBF_DEMOTED)
+			e->st.deadlocks++;
+		note_result(e, lkb);
+		start_timer(e, lkb, rq, now);
 	}
-	if (lkb->q.sbflags & LW_SBF_DEMOTED)
-		e->st.deadlocks++;
-	note_result(e, lkb);
-	start_timer(e, lkb, rq, now);
+	lw_shadow_update(e, lkb->res);
 	return 0;
 }
 
@@ -380,8 +407,22 @@ release(struct lw_engine *e, struct lw_lkb *lkb, const struct lw_req *rq)
 	lw_lock_destroy(e, lkb);
 }
 
+static int do_unlock_one(struct lw_engine *e, struct lw_req *rq);
+
 static int
 do_unlock(struct lw_engine *e, struct lw_req *rq)
+{
+	struct lw_lkb *lkb = lw_lkb_find(e, rq->lkid);
+	struct lw_res *r = lkb != NULL ? lkb->res : NULL;
+	int rc = do_unlock_one(e, rq);
+
+	if (rc == 0 && r != NULL)
+		lw_shadow_update(e, r);
+	return rc;
+}
+
+static int
+do_unlock_one(struct lw_engine *e, struct lw_req *rq)
 {
 	struct lw_lkb *lkb = lw_lkb_find(e, rq->lkid);
 	uint32_t f = rq->flags;
@@ -480,9 +521,10 @@ lw_engine_submit(struct lw_engine *e, struct lw_req *reqs, uint32_t n,
 			idx[i] = UINT32_MAX;
 			rq->rc = 0;
 			if (rq->op != LW_REQ_LOCK || (rq->flags & LW_LKF_CONVERT) ||
-			    rq->namelen == 0 || rq->namelen > LW_RESNAME_MAXLEN)
+			    rq->namelen == 0 || rq->namelen > LW_RESNAME_MAXLEN ||
+			    rq->lsid == 0 || rq->lsid > e->conf.max_lockspaces)
 				continue;
-			hashes[nl] = lw_res_hash(rq->lsid, rq->name, rq->namelen);
+			hashes[nl] = lw_res_hash(e->ls[rq->lsid - 1].gid, rq->name, rq->namelen);
 			idx[i] = nl++;
 		}
 		if (nl > 0)
@@ -513,7 +555,10 @@ lw_engine_tick(struct lw_engine *e, uint64_t now, struct lw_evbuf *out)
 
 	e->out = out;
 	while ((lkb = lw_timer_peek(e)) != NULL && lkb->deadline <= now) {
+		struct lw_res *r = lkb->res;
+
 		lw_lock_cancel_pending(e, lkb, -ETIMEDOUT, true);
+		lw_shadow_update(e, r);
 		e->st.timeouts++;
 		n++;
 	}

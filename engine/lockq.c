@@ -469,6 +469,37 @@ lw_lockq_set_ceiling(struct lw_lockq *q, int ceiling,
 	lw_lockq_grant_pending(q, ops, ctx);
 }
 
+bool
+lw_lockq_would_grant(struct lw_lockq *q, struct lw_qent *e, int mode,
+		     uint32_t flags, int ceiling)
+{
+	struct lw_qent save = *e;
+	int8_t cl = q->ceiling;
+	bool now = e->state == LW_QS_NONE || e->state == LW_QS_GRANTED;
+	int gm;
+
+	q->ceiling = (int8_t)ceiling;
+	e->rqmode = (int8_t)mode;
+	e->flags = flags;
+	gm = grantable_mode(q, e, now);
+	q->ceiling = cl;
+	*e = save;
+	return gm != LW_LOCK_IV;
+}
+
+int
+lw_lockq_lower(struct lw_lockq *q, struct lw_qent *e, int mode,
+	       const struct lw_lockq_ops *ops, void *ctx)
+{
+	if (e->state != LW_QS_GRANTED && e->state != LW_QS_CONVERT)
+		return -EBUSY;
+	if (!lw_mode_valid(mode) || !lw_mode_covers(e->grmode, mode))
+		return -EINVAL;
+	set_grmode(q, e, mode);
+	lw_lockq_grant_pending(q, ops, ctx);
+	return 0;
+}
+
 int
 lw_lockq_granted_join(const struct lw_lockq *q)
 {

@@ -144,6 +144,22 @@ void lw_lockq_grant_pending(struct lw_lockq *q, const struct lw_lockq_ops *ops, 
 void lw_lockq_set_ceiling(struct lw_lockq *q, int ceiling,
 			  const struct lw_lockq_ops *ops, void *ctx);
 
+/**
+ * Would e be granted mode (flags) now if the ceiling were `ceiling`? For an
+ * entry not on a queue, as a new request (or conversion when granted);
+ * for a pending entry, as a pending one. Changes nothing.
+ */
+bool lw_lockq_would_grant(struct lw_lockq *q, struct lw_qent *e, int mode,
+			  uint32_t flags, int ceiling);
+
+/**
+ * Lower the granted mode of e (granted or converting) to mode, which its
+ * granted mode must cover, and grant what that unblocks.
+ * @return 0; -EINVAL mode not covered; -EBUSY e holds nothing.
+ */
+int lw_lockq_lower(struct lw_lockq *q, struct lw_qent *e, int mode,
+		   const struct lw_lockq_ops *ops, void *ctx);
+
 /** The strongest granted mode join (LW_LOCK_IV when nothing is granted). */
 int lw_lockq_granted_join(const struct lw_lockq *q);
 

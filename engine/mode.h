@@ -57,6 +57,19 @@ lw_mode_join(int a, int b)
 	return lw_mode_join_tab[a][b];
 }
 
+/** The strongest mode covered by both a and b (CW meet PR = CR). IV with anything is IV. */
+static inline int
+lw_mode_meet(int a, int b)
+{
+	if (a == LW_LOCK_IV || b == LW_LOCK_IV)
+		return LW_LOCK_IV;
+	if (lw_mode_covers(a, b))
+		return b;
+	if (lw_mode_covers(b, a))
+		return a;
+	return LW_LOCK_CR;	/* only CW and PR are unordered; both cover CR */
+}
+
 /** The strongest mode compatible with m (EX for NL, NL for EX; CW for CW). */
 static inline int
 lw_mode_ceiling(int m)

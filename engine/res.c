@@ -34,10 +34,16 @@ key_sig(const void *key, uint32_t len, uint32_t init)
 	return (uint32_t)k ^ init;
 }
 
-uint64_t
-lw_res_hash(uint16_t lsid, const void *name, size_t len)
+uint32_t
+lw_ls_gid(const void *name, size_t len)
 {
-	uint32_t pc = 0x2545f491u + lsid, pb = 0x9e3779b9u ^ ((uint32_t)lsid << 16);
+	return rte_jhash(name, (uint32_t)len, 0x6c77u) | 1u;   /* never 0 */
+}
+
+uint64_t
+lw_res_hash(uint32_t key, const void *name, size_t len)
+{
+	uint32_t pc = 0x2545f491u + key, pb = 0x9e3779b9u ^ (key << 16 | key >> 16);
 	/* rte_jhash reads whole words: hash a padded copy, never past the name. */
 	uint32_t buf[LW_RESNAME_MAXLEN / sizeof(uint32_t) + 1];
 
@@ -183,15 +189,26 @@ take_record(struct lw_engine *e)
 		e->res_free = r->hnext;
 		return r;
 	}
-	/* The idle list is lazy: resources busy again are dropped from it here. */
-	while ((r = TAILQ_FIRST(&e->idle)) != NULL) {
+	/*
+	 * The idle list is lazy: resources busy again are dropped from it
+	 * here; one whose REQUEST is still at its master waits at the tail.
+	 */
+	for (uint32_t budget = e->conf.max_resources; budget > 0; budget--) {
+		r = TAILQ_FIRST(&e->idle);
+		if (r == NULL)
+			break;
 		TAILQ_REMOVE(&e->idle, r, idle);
 		r->on_idle = 0;
-		if (r->nlocks == 0)
-			break;
+		if (r->nlocks != 0)
+			continue;
+		if (lw_shadow_evictable(e, r))
+			goto found;
+		TAILQ_INSERT_TAIL(&e->idle, r, idle);
+		r->on_idle = 1;
 	}
-	if (r == NULL)
-		return NULL;
+	return NULL;
+found:
+	lw_shadow_evict(e, r);
 	unhash(e, r);
 	e->st.res_reclaimed++;
 	e->st.res_resident--;
@@ -220,6 +237,7 @@ lw_res_get(struct lw_engine *e, uint16_t lsid, const uint8_t *name, uint8_t len,
 	lw_lockq_init(&r->q);
 	r->lvb_valid = 1;
 	memset(r->lvb, 0, sizeof(r->lvb));
+	lw_shadow_init_res(e, r);
 	r->hnext = head;
 	if (rte_hash_add_key_data(e->rtab, &hash, r) < 0) {
 		r->hnext = e->res_free;

@@ -103,6 +103,7 @@ lw_engine_ls_open(struct lw_engine *e, const void *name, size_t len, uint16_t *l
 	memset(free_slot, 0, sizeof(*free_slot));
 	memcpy(free_slot->name, name, len);
 	free_slot->namelen = (uint8_t)len;
+	free_slot->gid = lw_ls_gid(name, len);
 	free_slot->used = 1;
 	free_slot->opens = 1;
 	*lsid = (uint16_t)(free_slot - e->ls + 1);
@@ -219,6 +220,7 @@ lw_engine_session_close(struct lw_engine *e, uint32_t sid, uint64_t now,
 	for (struct lw_res *r = touched; r != NULL; r = r->tnext) {
 		r->touched = 0;
 		lw_lockq_grant_pending(&r->q, &lw_engine_qops, e);
+		lw_shadow_update(e, r);
 	}
 	s->open = 0;
 	e->mute_sid = 0;
@@ -259,8 +261,10 @@ lw_engine_res_lvb(const struct lw_engine *e, uint16_t lsid, const void *name,
 
 	if (name == NULL || len == 0 || len > LW_RESNAME_MAXLEN)
 		return -ENOENT;
+	if (lsid == 0 || lsid > e->conf.max_lockspaces || !e->ls[lsid - 1].used)
+		return -ENOENT;
 	r = lw_res_find((struct lw_engine *)e, lsid, name, (uint8_t)len,
-			lw_res_hash(lsid, name, len));
+			lw_res_hash(e->ls[lsid - 1].gid, name, len));
 	if (r == NULL)
 		return -ENOENT;
 	memcpy(lvb, r->lvb, LW_LVB_LEN);

@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * master.c — the master side of a site: the resources of the buckets it
+ * masters, with the sites that hold or want them.
+ *
+ * DESIGN
+ *   receive_request()   -> find or make the site's holding -> lockq request/convert
+ *                          -> GRANT (on_granted) | queued (BAST to blockers) | DENY
+ *   receive_downgrade() -> seq check -> LVB write -> lower / release -> grants
+ *   receive_cancel()    -> still pending? cancel -> DENY(LW_ECANCEL)
+ *   on_granted()        -> send_grant(): seq + 1, mode, LVB
+ *   on_blocking()       -> send_bast(): target = strongest mode compatible
+ *                          with the pending mode the site blocks
+ * The queues are the client-level ones (engine/lockq.c) with sites as
+ * entries. Conversion deadlock between sites is answered with DENY
+ * -EDEADLK; the shadow applies the lock's own CONVDEADLK or NODLCKWT.
+ * Resources with no holder stay resident (with their LVB) on an idle list
+ * until the table needs room.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_hash.h>
+
+#include "site_priv.h"
+
+/* Flags of a site's request that mean something at the master. */
+#define MASTER_FLAGS (LW_LKF_NOQUEUE | LW_LKF_NOQUEUEBAST | LW_LKF_QUECVT | LW_LKF_HEADQUE | \
+		      LW_LKF_NOORDER | LW_LKF_NODLCKWT | LW_LKF_ALTPR | LW_LKF_ALTCW)
+
+static inline struct lw_mhold *
+hold_of(struct lw_qent *q)
+{
+	return (struct lw_mhold *)q;
+}
+
+static uint32_t
+key_sig(const void *key, uint32_t len, uint32_t init)
+{
+	uint64_t k;
+
+	(void)len;
+	memcpy(&k, key, sizeof(k));
+	return (uint32_t)k ^ init;
+}
+
+int
+lw_master_init(struct lw_site *s, uint32_t nres, uint32_t nholds)
+{
+	char hname[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters p = {
+		.name = hname,
+		.entries = nres < 8 ? 8 : nres,
+		.key_len = sizeof(uint64_t),
+		.hash_func = key_sig,
+		.socket_id = s->e->conf.socket_id,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+
+	snprintf(hname, sizeof(hname), "lwm_%.20s", s->name);
+	s->max_mres = nres;
+	s->max_mholds = nholds;
+	s->mres = aligned_alloc(RTE_CACHE_LINE_SIZE,
+				RTE_ALIGN_CEIL((size_t)nres * sizeof(*s->mres), RTE_CACHE_LINE_SIZE));
+	s->mholds = calloc(nholds, sizeof(*s->mholds));
+	if (s->mres == NULL || s->mholds == NULL)
+		return -ENOMEM;
+	memset(s->mres, 0, (size_t)nres * sizeof(*s->mres));
+	s->mtab = rte_hash_create(&p);
+	if (s->mtab == NULL)
+		return -ENOMEM;
+	s->mres_free = NULL;
+	for (uint32_t i = nres; i-- > 0;) {
+		s->mres[i].hnext = s->mres_free;
+		s->mres_free = &s->mres[i];
+	}
+	s->mhold_free = NULL;
+	for (uint32_t i = nholds; i-- > 0;) {
+		s->mholds[i].next = s->mhold_free;
+		s->mhold_free = &s->mholds[i];
+	}
+	TAILQ_INIT(&s->midle);
+	return 0;
+}
+
+void
+lw_master_fini(struct lw_site *s)
+{
+	rte_hash_free(s->mtab);
+	free(s->mres);
+	free(s->mholds);
+	s->mtab = NULL;
+	s->mres = NULL;
+	s->mholds = NULL;
+}
+
+/* --- the table -------------------------------------------------------------- */
+
+static struct lw_mres *
+chain_head(struct lw_site *s, uint64_t hash)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(s->mtab, &hash, &data) < 0)
+		return NULL;
+	return data;
+}
+
+static struct lw_mres *
+mres_match(struct lw_mres *r, const struct lw_msg *m)
+{
+	for (; r != NULL; r = r->hnext)
+		if (r->gid == m->gid && r->namelen == m->namelen &&
+		    memcmp(r->name, m->name, m->namelen) == 0)
+			return r;
+	return NULL;
+}
+
+static void
+mres_unhash(struct lw_site *s, struct lw_mres *r)
+{
+	struct lw_mres *head = chain_head(s, r->hash), **pp;
+
+	if (head == r) {
+		if (r->hnext != NULL)
+			rte_hash_add_key_data(s->mtab, &r->hash, r->hnext);
+		else
+			rte_hash_del_key(s->mtab, &r->hash);
+	} else if (head != NULL) {
+		for (pp = &head->hnext; *pp != NULL; pp = &(*pp)->hnext) {
+			if (*pp == r) {
+				*pp = r->hnext;
+				break;
+			}
+		}
+	}
+	r->resident = 0;
+	r->hnext = NULL;
+	s->st.master_resources--;
+}
+
+static struct lw_mres *
+mres_take(struct lw_site *s)
+{
+	struct lw_mres *r = s->mres_free;
+
+	if (r != NULL) {
+		s->mres_free = r->hnext;
+		return r;
+	}
+	while ((r = TAILQ_FIRST(&s->midle)) != NULL) {
+		TAILQ_REMOVE(&s->midle, r, idle);
+		r->on_idle = 0;
+		if (r->nholders == 0)
+			break;
+	}
+	if (r != NULL)
+		mres_unhash(s, r);
+	return r;
+}
+
+static struct lw_mres *
+mres_get(struct lw_site *s, const struct lw_msg *m, uint64_t hash)
+{
+	struct lw_mres *r = mres_match(chain_head(s, hash), m);
+
+	if (r != NULL)
+		return r;
+	r = mres_take(s);
+	if (r == NULL)
+		return NULL;
+	r->hash = hash;
+	r->gid = m->gid;
+	r->namelen = m->namelen;
+	memcpy(r->name, m->name, m->namelen);
+	r->nholders = 0;
+	r->holders = NULL;
+	r->lvb_valid = 1;
+	memset(r->lvb, 0, sizeof(r->lvb));
+	lw_lockq_init(&r->q);
+	r->hnext = chain_head(s, hash);
+	if (rte_hash_add_key_data(s->mtab, &hash, r) < 0) {
+		r->hnext = s->mres_free;
+		s->mres_free = r;
+		return NULL;
+	}
+	r->resident = 1;
+	r->on_idle = 1;
+	TAILQ_INSERT_TAIL(&s->midle, r, idle);
+	s->st.master_resources++;
+	return r;
+}
+
+static struct lw_mhold *
+hold_find(struct lw_mres *r, uint16_t site)
+{
+	struct lw_mhold *h;
+
+	for (h = r->holders; h != NULL; h = h->next)
+		if (h->site == site)
+			return h;
+	return NULL;
+}
+
+static struct lw_mhold *
+hold_new(struct lw_site *s, struct lw_mres *r, uint16_t site)
+{
+	struct lw_mhold *h = s->mhold_free;
+
+	if (h == NULL)
+		return NULL;
+	s->mhold_free = h->next;
+	lw_qent_init(&h->q, true);
+	h->res = r;
+	h->site = site;
+	h->seq = 0;
+	h->next = r->holders;
+	r->holders = h;
+	r->nholders++;
+	return h;
+}
+
+static void
+hold_free(struct lw_site *s, struct lw_mhold *h)
+{
+	struct lw_mres *r = h->res;
+	struct lw_mhold **pp;
+
+	for (pp = &r->holders; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	}
+	if (--r->nholders == 0 && !r->on_idle) {
+		r->on_idle = 1;
+		TAILQ_INSERT_TAIL(&s->midle, r, idle);
+	}
+	h->res = NULL;
+	h->next = s->mhold_free;
+	s->mhold_free = h;
+}
+
+/* --- sends -------------------------------------------------------------------- */
+
+static struct lw_msg *
+reply(struct lw_site *s, int type, const struct lw_mhold *h)
+{
+	struct lw_msg *m = lw_site_msg(s, type, h->site);
+
+	if (m == NULL)
+		return NULL;
+	m->gid = h->res->gid;
+	m->namelen = h->res->namelen;
+	memcpy(m->name, h->res->name, h->res->namelen);
+	m->seq = h->seq;
+	return m;
+}
+
+static void
+on_granted(void *ctx, struct lw_qent *q, int prev)
+{
+	struct lw_site *s = ctx;
+	struct lw_mhold *h = hold_of(q);
+	struct lw_msg *m;
+
+	(void)prev;
+	h->seq++;
+	m = reply(s, LW_MSG_GRANT, h);
+	if (m == NULL)
+		return;
+	m->mode = q->grmode;
+	m->sbflags = q->sbflags & LW_SBF_ALTMODE;
+	m->lvbf = LW_MSG_LVB_PRESENT | (h->res->lvb_valid ? 0 : LW_MSG_LVB_INVALID);
+	memcpy(m->lvb, h->res->lvb, LW_LVB_LEN);
+}
+
+static void
+on_blocking(void *ctx, struct lw_qent *q, int mode)
+{
+	struct lw_site *s = ctx;
+	struct lw_msg *m = reply(s, LW_MSG_BAST, hold_of(q));
+
+	if (m == NULL)
+		return;
+	m->mode = (int8_t)lw_mode_ceiling(mode);
+	m->mode2 = (int8_t)mode;
+}
+
+static const struct lw_lockq_ops master_qops = {
+	.granted = on_granted,
+	.blocking = on_blocking,
+};
+
+static void
+send_deny(struct lw_site *s, const struct lw_mhold *h, int status)
+{
+	struct lw_msg *m = reply(s, LW_MSG_DENY, h);
+
+	if (m == NULL)
+		return;
+	m->status = status;
+	m->mode = h->q.grmode;
+}
+
+/* --- receives ------------------------------------------------------------------ */
+
+static void
+send_redirect(struct lw_site *s, const struct lw_msg *in, uint16_t master)
+{
+	struct lw_msg *m = lw_site_msg(s, LW_MSG_REDIRECT, in->h.src);
+
+	if (m == NULL)
+		return;
+	m->gid = in->gid;
+	m->namelen = in->namelen;
+	memcpy(m->name, in->name, in->namelen);
+	m->site2 = master;
+	m->seq = in->seq;
+}
+
+static void
+receive_request(struct lw_site *s, const struct lw_msg *m)
+{
+	uint64_t hash = lw_res_hash(m->gid, m->name, m->namelen);
+	uint32_t flags = m->flags & MASTER_FLAGS;
+	struct lw_mres *r;
+	struct lw_mhold *h;
+	int rc;
+
+	if (s->map.bucket[lw_bucket_of(hash)] != s->self) {
+		send_redirect(s, m, s->map.bucket[lw_bucket_of(hash)]);
+		return;
+	}
+	r = mres_get(s, m, hash);
+	if (r == NULL)
+		goto nomem;
+	h = hold_find(r, m->h.src);
+	if (h == NULL) {
+		h = hold_new(s, r, m->h.src);
+		if (h == NULL)
+			goto nomem;
+		rc = lw_lockq_request(&r->q, &h->q, m->mode, flags & ~LW_LKF_QUECVT,
+				      &master_qops, s);
+		if (rc < 0) {
+			send_deny(s, h, rc);
+			hold_free(s, h);
+		}
+		return;
+	}
+	if (h->q.state != LW_QS_GRANTED) {
+		s->st.drops_bad++;	/* a second request in flight: not in the protocol */
+		return;
+	}
+	if (lw_mode_covers(h->q.grmode, m->mode) && m->mode != h->q.grmode)
+		flags &= ~LW_LKF_QUECVT;
+	rc = lw_lockq_convert(&r->q, &h->q, m->mode, flags, &master_qops, s);
+	if (rc < 0)
+		send_deny(s, h, rc);
+	return;
+nomem:
+	/* No room for the resource or the holding: the site tries again later. */
+	{
+		struct lw_msg *d = lw_site_msg(s, LW_MSG_DENY, m->h.src);
+
+		if (d != NULL) {
+			d->gid = m->gid;
+			d->namelen = m->namelen;
+			memcpy(d->name, m->name, m->namelen);
+			d->status = -ENOMEM;
+			d->mode = m->mode2;
+			d->seq = m->seq;
+		}
+	}
+}
+
+static struct lw_mhold *
+holding_of(struct lw_site *s, const struct lw_msg *m)
+{
+	uint64_t hash = lw_res_hash(m->gid, m->name, m->namelen);
+	struct lw_mres *r = mres_match(chain_head(s, hash), m);
+
+	return r != NULL ? hold_find(r, m->h.src) : NULL;
+}
+
+static void
+receive_downgrade(struct lw_site *s, const struct lw_msg *m)
+{
+	struct lw_mhold *h = holding_of(s, m);
+	struct lw_mres *r;
+
+	if (h == NULL || h->q.grmode == LW_LOCK_IV) {
+		s->st.drops_unknown++;
+		return;
+	}
+	if (m->seq != h->seq) {
+		s->st.drops_stale++;	/* it crossed a GRANT, which supersedes it */
+		return;
+	}
+	r = h->res;
+	if (h->q.grmode >= LW_LOCK_PW && (m->lvbf & LW_MSG_LVB_INVALID)) {
+		r->lvb_valid = 0;
+	} else if (h->q.grmode >= LW_LOCK_PW && (m->lvbf & LW_MSG_LVB_PRESENT)) {
+		memcpy(r->lvb, m->lvb, LW_LVB_LEN);
+		r->lvb_valid = 1;
+	}
+	if (m->mode == LW_LOCK_IV && h->q.state == LW_QS_GRANTED) {
+		lw_lockq_remove(&r->q, &h->q);
+		hold_free(s, h);
+		lw_lockq_grant_pending(&r->q, &master_qops, s);
+		return;
+	}
+	if (lw_lockq_lower(&r->q, &h->q, m->mode == LW_LOCK_IV ? LW_LOCK_NL : m->mode,
+			   &master_qops, s) < 0)
+		s->st.drops_bad++;
+}
+
+static void
+receive_cancel(struct lw_site *s, const struct lw_msg *m)
+{
+	struct lw_mhold *h = holding_of(s, m);
+	int was;
+
+	if (h == NULL) {
+		s->st.drops_unknown++;
+		return;
+	}
+	if (h->q.state != LW_QS_CONVERT && h->q.state != LW_QS_WAIT)
+		return;		/* answered already: the GRANT or DENY is on its way */
+	was = lw_lockq_dequeue(&h->res->q, &h->q);
+	send_deny(s, h, LW_ECANCEL);
+	if (was == LW_QS_WAIT) {
+		struct lw_mres *r = h->res;
+
+		hold_free(s, h);
+		lw_lockq_grant_pending(&r->q, &master_qops, s);
+	} else {
+		lw_lockq_grant_pending(&h->res->q, &master_qops, s);
+	}
+}
+
+void
+lw_master_receive(struct lw_site *s, const struct lw_msg *m)
+{
+	switch (m->h.type) {
+	case LW_MSG_REQUEST:
+		receive_request(s, m);
+		break;
+	case LW_MSG_DOWNGRADE:
+		receive_downgrade(s, m);
+		break;
+	case LW_MSG_CANCEL:
+		receive_cancel(s, m);
+		break;
+	default:
+		s->st.drops_bad++;
+	}
+}
+
+int
+lw_master_check(struct lw_site *s)
+{
+	for (uint32_t i = 0; i < s->max_mres; i++) {
+		const struct lw_mres *r = &s->mres[i];
+		const struct lw_mhold *h;
+		uint32_t n = 0;
+
+		if (!r->resident)
+			continue;
+		for (h = r->holders; h != NULL; h = h->next) {
+			n++;
+			if (h->res != r || h->q.state == LW_QS_NONE) {
+				fprintf(stderr, "lw_master_check(%s): bad holding of site %u\n",
+					s->name, h->site);
+				return -EFAULT;
+			}
+		}
+		if (n != r->nholders || (n == 0 && !r->on_idle)) {
+			fprintf(stderr, "lw_master_check(%s): holder count\n", s->name);
+			return -EFAULT;
+		}
+		for (int a = 0; a < LW_LOCK_NMODES; a++)
+			for (int b = 0; b < LW_LOCK_NMODES; b++)
+				if (r->q.gcnt[a] && r->q.gcnt[b] && (a != b || r->q.gcnt[a] > 1) &&
+				    !lw_mode_compat(a, b)) {
+					fprintf(stderr, "lw_master_check(%s): sites hold %s and %s\n",
+						s->name, lw_mode_name(a), lw_mode_name(b));
+					return -EFAULT;
+				}
+	}
+	return 0;
+}

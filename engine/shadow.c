@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * shadow.c — the shadow side of a site: what the masters granted it, and
+ * when to ask them for more or give back.
+ *
+ * DESIGN
+ * A shadow resource is the engine's resource (engine/res.c) plus `held`,
+ * the mode its master granted this site. Local requests are queued by the
+ * engine under a ceiling: held, lowered to meet(held, target) while a BAST
+ * is owed (never below NL: NL locks need no master). After every change,
+ * lw_shadow_update():
+ *   apply_bast()    -> tell local holders above the target; once the local
+ *                      locks fit, send_downgrade() (IV when nothing is left)
+ *   maybe_request() -> head local request blocked only by the ceiling:
+ *                      send_request(join(held, its mode)), one at a time;
+ *                      its lock gone while the REQUEST is out: send_cancel()
+ * Messages from masters:
+ *   receive_grant()  -> held = mode; the LVB unless we were its writer
+ *   receive_deny()   -> -EAGAIN ends a NOQUEUE lock; -EDEADLK fails (or with
+ *                       CONVDEADLK demotes) the local conversion, or holds
+ *                       new requests back until we have given way
+ *   receive_bast()   -> owe a downgrade to meet(held, target)
+ *   receive_redirect() -> ask the site the master named
+ * A single-site engine (no site) holds EX on everything and never sends.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "site_priv.h"
+
+#define SITE_FLAGS (LW_LKF_QUECVT | LW_LKF_HEADQUE | LW_LKF_NOORDER | LW_LKF_NODLCKWT)
+
+void
+lw_shadow_init_res(struct lw_engine *e, struct lw_res *r)
+{
+	r->held = e->site != NULL ? LW_LOCK_IV : LW_LOCK_EX;
+	r->q.ceiling = e->site != NULL ? LW_LOCK_NL : LW_LOCK_EX;
+	r->bast_target = LW_LOCK_IV;
+	r->bast_head = LW_LOCK_IV;
+	r->inflight = 0;
+	r->cancel_sent = 0;
+	r->dl_block = 0;
+	r->master = 0;
+	r->seq = 0;
+	r->trigger = 0;
+	r->idle_since = 0;
+}
+
+static int
+ceiling_of(const struct lw_res *r)
+{
+	int c = r->held;
+
+	if (r->bast_target != LW_LOCK_IV)
+		c = lw_mode_meet(c, r->bast_target);
+	return c == LW_LOCK_IV ? LW_LOCK_NL : c;
+}
+
+static void
+update_ceiling(struct lw_engine *e, struct lw_res *r)
+{
+	int c = ceiling_of(r);
+
+	if (c != r->q.ceiling)
+		lw_lockq_set_ceiling(&r->q, c, &lw_engine_qops, e);
+}
+
+static struct lw_msg *
+shadow_msg(struct lw_site *s, int type, const struct lw_engine *e, const struct lw_res *r,
+	   uint16_t dst)
+{
+	struct lw_msg *m = lw_site_msg(s, type, dst);
+
+	if (m == NULL)
+		return NULL;
+	m->gid = e->ls[r->lsid - 1].gid;
+	m->namelen = r->namelen;
+	memcpy(m->name, r->name, r->namelen);
+	m->seq = r->seq;
+	return m;
+}
+
+static uint16_t
+master_of(const struct lw_site *s, const struct lw_res *r)
+{
+	return s->map.bucket[lw_bucket_of(r->hash)];
+}
+
+static void
+send_downgrade(struct lw_site *s, struct lw_engine *e, struct lw_res *r, int mode)
+{
+	struct lw_msg *m = shadow_msg(s, LW_MSG_DOWNGRADE, e, r, master_of(s, r));
+
+	if (m != NULL) {
+		m->mode = (int8_t)mode;
+		m->mode2 = r->held;
+		if (r->held >= LW_LOCK_PW) {
+			m->lvbf = r->lvb_valid ? LW_MSG_LVB_PRESENT : LW_MSG_LVB_INVALID;
+			memcpy(m->lvb, r->lvb, LW_LVB_LEN);
+		}
+	}
+	r->held = (int8_t)mode;
+	r->dl_block = 0;
+}
+
+static void
+send_request(struct lw_site *s, struct lw_engine *e, struct lw_res *r,
+	     const struct lw_lkb *lkb, int want)
+{
+	struct lw_msg *m;
+	uint32_t f = lkb->q.flags & SITE_FLAGS;
+
+	r->master = master_of(s, r);
+	m = shadow_msg(s, LW_MSG_REQUEST, e, r, r->master);
+	if (m == NULL)
+		return;
+	/* An ALT mode must still cover what this site holds for others. */
+	if (lw_mode_covers(LW_LOCK_CR, r->held == LW_LOCK_IV ? LW_LOCK_NL : r->held))
+		f |= lkb->q.flags & (LW_LKF_ALTPR | LW_LKF_ALTCW);
+	if (lkb->nq)
+		f |= LW_LKF_NOQUEUE | (lkb->nqbast ? LW_LKF_NOQUEUEBAST : 0);
+	if (r->held == LW_LOCK_IV)
+		f &= ~LW_LKF_QUECVT;
+	m->mode = (int8_t)want;
+	m->mode2 = r->held;
+	m->flags = f;
+	r->inflight = 1;
+	r->cancel_sent = 0;
+	r->trigger = lkb->lkid;
+}
+
+static void
+send_cancel(struct lw_site *s, struct lw_engine *e, struct lw_res *r)
+{
+	shadow_msg(s, LW_MSG_CANCEL, e, r, r->master);
+	r->cancel_sent = 1;
+}
+
+/* Local holders above the target hear of the head request, once each. */
+static void
+notify_holders(struct lw_engine *e, struct lw_res *r, int target)
+{
+	struct lw_qlist *lists[2] = { &r->q.grant, &r->q.convert };
+	struct lw_qent *q;
+
+	for (int i = 0; i < 2; i++) {
+		TAILQ_FOREACH(q, lists[i], link) {
+			if (lw_mode_covers(target, q->grmode) || !q->want_bast)
+				continue;
+			if (q->highbast != LW_LOCK_IV && q->highbast >= r->bast_head)
+				continue;
+			q->highbast = r->bast_head;
+			lw_engine_qops.blocking(e, q, r->bast_head);
+		}
+	}
+}
+
+static void
+apply_bast(struct lw_site *s, struct lw_engine *e, struct lw_res *r)
+{
+	int target, join, mode;
+
+	if (r->bast_target == LW_LOCK_IV)
+		return;
+	if (r->held == LW_LOCK_IV || lw_mode_covers(r->bast_target, r->held)) {
+		r->bast_target = LW_LOCK_IV;	/* owed nothing any more */
+		return;
+	}
+	target = lw_mode_meet(r->held, r->bast_target);
+	notify_holders(e, r, target);
+	update_ceiling(e, r);
+	join = lw_lockq_granted_join(&r->q);
+	if (join != LW_LOCK_IV && !lw_mode_covers(target, join))
+		return;		/* local holders first */
+	mode = target;
+	if (!r->inflight && r->q.nconvert == 0 && r->q.nwait == 0 &&
+	    (join == LW_LOCK_IV || join == LW_LOCK_NL))
+		mode = LW_LOCK_IV;
+	r->bast_target = LW_LOCK_IV;
+	send_downgrade(s, e, r, mode);
+}
+
+static struct lw_qent *
+head_pending(struct lw_res *r)
+{
+	struct lw_qent *q = TAILQ_FIRST(&r->q.convert);
+
+	return q != NULL ? q : TAILQ_FIRST(&r->q.wait);
+}
+
+static void
+maybe_request(struct lw_site *s, struct lw_engine *e, struct lw_res *r)
+{
+	struct lw_qent *q;
+	struct lw_lkb *lkb;
+
+	if (r->inflight) {
+		lkb = lw_lkb_find(e, r->trigger);
+		if (!r->cancel_sent && (lkb == NULL || lkb->res != r ||
+					(lkb->q.state != LW_QS_WAIT && lkb->q.state != LW_QS_CONVERT)))
+			send_cancel(s, e, r);
+		return;
+	}
+	if (r->bast_target != LW_LOCK_IV || r->dl_block)
+		return;
+	q = head_pending(r);
+	if (q == NULL || !lw_lockq_would_grant(&r->q, q, q->rqmode, q->flags, LW_LOCK_EX))
+		return;		/* nothing waits, or it waits for local holders */
+	send_request(s, e, r, lkb_of(q), lw_mode_join(r->held, q->rqmode));
+}
+
+void
+lw_shadow_update(struct lw_engine *e, struct lw_res *r)
+{
+	struct lw_site *s = e->site;
+
+	if (s == NULL)
+		return;
+	apply_bast(s, e, r);
+	maybe_request(s, e, r);
+	if (r->nlocks == 0)
+		r->idle_since = s->now;
+}
+
+bool
+lw_shadow_can_ask(struct lw_engine *e, struct lw_res *r)
+{
+	return e->site != NULL && !r->inflight && r->bast_target == LW_LOCK_IV && !r->dl_block;
+}
+
+bool
+lw_shadow_evictable(struct lw_engine *e, struct lw_res *r)
+{
+	(void)e;
+	return !r->inflight;
+}
+
+void
+lw_shadow_evict(struct lw_engine *e, struct lw_res *r)
+{
+	if (e->site != NULL && r->held != LW_LOCK_IV)
+		send_downgrade(e->site, e, r, LW_LOCK_IV);
+}
+
+void
+lw_shadow_granted(struct lw_engine *e, struct lw_lkb *lkb)
+{
+	struct lw_site *s = e->site;
+
+	lkb->nq = 0;
+	if (s == NULL)
+		return;
+	if (s->granting_remote)
+		s->st.remote_grants++;
+	else
+		s->st.local_grants++;
+}
+
+/* --- messages from masters ---------------------------------------------------- */
+
+static struct lw_res *
+shadow_of(struct lw_engine *e, const struct lw_msg *m)
+{
+	for (uint32_t i = 0; i < e->conf.max_lockspaces; i++) {
+		const struct lw_lspace *ls = &e->ls[i];
+
+		if (ls->used && ls->gid == m->gid)
+			return lw_res_find(e, (uint16_t)(i + 1), m->name, m->namelen,
+					   lw_res_hash(m->gid, m->name, m->namelen));
+	}
+	return NULL;
+}
+
+/* We do not know the resource (any more): give back what the master thinks we hold. */
+static void
+give_back(struct lw_site *s, const struct lw_msg *m)
+{
+	struct lw_msg *d = lw_site_msg(s, LW_MSG_DOWNGRADE, m->h.src);
+
+	s->st.drops_unknown++;
+	if (d == NULL)
+		return;
+	d->gid = m->gid;
+	d->namelen = m->namelen;
+	memcpy(d->name, m->name, m->namelen);
+	d->seq = m->seq;
+	d->mode = LW_LOCK_IV;
+}
+
+static void
+receive_grant(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const struct lw_msg *m)
+{
+	if (r->held < LW_LOCK_PW && (m->lvbf & LW_MSG_LVB_PRESENT)) {
+		memcpy(r->lvb, m->lvb, LW_LVB_LEN);
+		r->lvb_valid = !(m->lvbf & LW_MSG_LVB_INVALID);
+	}
+	r->held = m->mode;
+	r->seq = m->seq;
+	r->inflight = 0;
+	r->cancel_sent = 0;
+	r->bast_target = LW_LOCK_IV;	/* the master BASTs again after a grant if need be */
+	s->granting_remote = 1;
+	update_ceiling(e, r);
+	lw_lockq_grant_pending(&r->q, &lw_engine_qops, e);
+	s->granting_remote = 0;
+}
+
+static void
+receive_deny(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const struct lw_msg *m)
+{
+	struct lw_lkb *lkb = lw_lkb_find(e, r->trigger);
+	bool pending = lkb != NULL && lkb->res == r &&
+		       (lkb->q.state == LW_QS_WAIT || lkb->q.state == LW_QS_CONVERT);
+
+	(void)s;
+	r->inflight = 0;
+	r->cancel_sent = 0;
+	if (m->seq == r->seq && m->mode != LW_LOCK_IV)
+		r->held = m->mode;
+	if (!pending)
+		return;
+	if ((m->status == -EAGAIN && lkb->nq) || m->status == -ENOMEM) {
+		lw_lock_cancel_pending(e, lkb, m->status, true);
+	} else if (m->status == -EDEADLK && lkb->q.grmode != LW_LOCK_IV) {
+		if (lkb->q.flags & LW_LKF_CONVDEADLK) {
+			lkb->q.sbflags |= LW_SBF_DEMOTED;
+			lw_lockq_lower(&r->q, &lkb->q, LW_LOCK_NL, &lw_engine_qops, e);
+			e->st.deadlocks++;
+		} else {
+			e->st.deadlocks++;
+			lw_lock_cancel_pending(e, lkb, -EDEADLK, true);
+		}
+	} else if (m->status == -EDEADLK) {
+		r->dl_block = 1;	/* give way first, then ask again */
+	}
+}
+
+static void
+receive_bast(struct lw_engine *e, struct lw_res *r, const struct lw_msg *m)
+{
+	(void)e;
+	if (r->held == LW_LOCK_IV || lw_mode_covers(m->mode, r->held))
+		return;
+	r->bast_target = r->bast_target == LW_LOCK_IV ? m->mode
+						     : (int8_t)lw_mode_meet(r->bast_target, m->mode);
+	r->bast_head = m->mode2;
+}
+
+static void
+receive_redirect(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const struct lw_msg *m)
+{
+	struct lw_lkb *lkb = lw_lkb_find(e, r->trigger);
+
+	r->inflight = 0;
+	r->cancel_sent = 0;
+	if (m->site2 == m->h.src || lkb == NULL || lkb->res != r)
+		return;
+	/* The map will say so once views change; until then ask whom we were told. */
+	r->master = m->site2;
+	(void)s;
+}
+
+void
+lw_shadow_receive(struct lw_site *s, const struct lw_msg *m)
+{
+	struct lw_engine *e = s->e;
+	struct lw_res *r = shadow_of(e, m);
+
+	if (r == NULL) {
+		if (m->h.type == LW_MSG_GRANT)
+			give_back(s, m);
+		else
+			s->st.drops_unknown++;
+		return;
+	}
+	switch (m->h.type) {
+	case LW_MSG_GRANT:
+		receive_grant(s, e, r, m);
+		break;
+	case LW_MSG_DENY:
+		receive_deny(s, e, r, m);
+		break;
+	case LW_MSG_BAST:
+		receive_bast(e, r, m);
+		break;
+	case LW_MSG_REDIRECT:
+		receive_redirect(s, e, r, m);
+		break;
+	}
+	lw_shadow_update(e, r);
+}

@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * site.c — one site of a cluster: the entry points, the bucket map, the
+ * messages a site sends (to others, or to itself) and their checks on
+ * arrival, Lamport clocks and statistics.
+ *
+ * Every entry point sets the output and the time, does its work, then
+ * handles the messages the site sent to itself (in order) before it
+ * returns, so a site that masters a resource it also uses runs exactly the
+ * protocol two sites would.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "site_priv.h"
+
+static const char *const msg_names[LW_MSG_NTYPES] = {
+	[LW_MSG_REQUEST] = "REQUEST", [LW_MSG_GRANT] = "GRANT", [LW_MSG_DENY] = "DENY",
+	[LW_MSG_BAST] = "BAST", [LW_MSG_DOWNGRADE] = "DOWNGRADE", [LW_MSG_CANCEL] = "CANCEL",
+	[LW_MSG_REDIRECT] = "REDIRECT",
+};
+
+const char *
+lw_msg_type_name(int type)
+{
+	if (type <= 0 || type >= LW_MSG_NTYPES)
+		return "?";
+	return msg_names[type];
+}
+
+int
+lw_msgbuf_init(struct lw_msgbuf *b, uint32_t cap)
+{
+	if (cap == 0)
+		cap = 64;
+	b->m = calloc(cap, sizeof(*b->m));
+	if (b->m == NULL)
+		return -ENOMEM;
+	b->n = 0;
+	b->cap = cap;
+	b->lost = 0;
+	return 0;
+}
+
+void
+lw_msgbuf_fini(struct lw_msgbuf *b)
+{
+	free(b->m);
+	b->m = NULL;
+	b->n = b->cap = 0;
+}
+
+struct lw_msg *
+lw_msgbuf_grow(struct lw_msgbuf *b)
+{
+	uint32_t cap = b->cap ? b->cap * 2 : 64;
+	struct lw_msg *m;
+
+	if (cap < b->cap || (m = realloc(b->m, (size_t)cap * sizeof(*m))) == NULL) {
+		b->lost++;
+		return NULL;
+	}
+	b->m = m;
+	b->cap = cap;
+	return &b->m[b->n++];
+}
+
+int
+lw_site_out_init(struct lw_site_out *o)
+{
+	if (lw_evbuf_init(&o->ev, 256) < 0)
+		return -ENOMEM;
+	if (lw_msgbuf_init(&o->msg, 256) < 0) {
+		lw_evbuf_fini(&o->ev);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void
+lw_site_out_fini(struct lw_site_out *o)
+{
+	lw_evbuf_fini(&o->ev);
+	lw_msgbuf_fini(&o->msg);
+}
+
+/* --- the map ------------------------------------------------------------------- */
+
+static int
+cmp_u16(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+int
+lw_map_static(struct lw_map *m, uint32_t epoch, const uint16_t *sites, unsigned int n)
+{
+	if (m == NULL || sites == NULL || n == 0 || n > LW_MAX_SITES)
+		return -EINVAL;
+	memset(m, 0, sizeof(*m));
+	memcpy(m->sites, sites, n * sizeof(*sites));
+	qsort(m->sites, n, sizeof(*sites), cmp_u16);
+	for (unsigned int i = 0; i < n; i++) {
+		if (lw_site_node(m->sites[i]) == 0 || (i > 0 && m->sites[i] == m->sites[i - 1]))
+			return -EINVAL;
+	}
+	m->epoch = epoch;
+	m->nsites = (uint16_t)n;
+	for (uint32_t b = 0; b < LW_BUCKETS; b++)
+		m->bucket[b] = m->sites[b % n];
+	return 0;
+}
+
+/* --- messages -------------------------------------------------------------------- */
+
+struct lw_msg *
+lw_site_msg(struct lw_site *s, int type, uint16_t dst)
+{
+	struct lw_msg *m;
+
+	m = dst == s->self ? lw_msgbuf_push(&s->selfq) : lw_msgbuf_push(&s->out->msg);
+	if (m == NULL)
+		return NULL;
+	memset(m, 0, sizeof(*m));
+	m->h.version = LW_PROTO_VERSION;
+	m->h.type = (uint8_t)type;
+	m->h.len = sizeof(*m);
+	m->h.src = s->self;
+	m->h.dst = dst;
+	m->h.epoch = s->map.epoch;
+	m->h.lamport = ++s->lamport;
+	m->mode = LW_LOCK_IV;
+	m->mode2 = LW_LOCK_IV;
+	s->st.tx[type]++;
+	return m;
+}
+
+/* What the receiver checks before it acts on a message; false: dropped and counted. */
+static bool
+msg_valid(struct lw_site *s, const struct lw_msg *m)
+{
+	bool known_src = false;
+
+	for (unsigned int i = 0; i < s->map.nsites; i++)
+		known_src |= s->map.sites[i] == m->h.src;
+	if (m->h.version != LW_PROTO_VERSION || m->h.len != sizeof(*m) || m->h.dst != s->self ||
+	    m->h.type == 0 || m->h.type >= LW_MSG_NTYPES || !known_src ||
+	    m->namelen == 0 || m->namelen > LW_RESNAME_MAXLEN || m->gid == 0)
+		return false;
+	switch (m->h.type) {
+	case LW_MSG_REQUEST:
+		return lw_mode_valid(m->mode) && (m->mode2 == LW_LOCK_IV || lw_mode_valid(m->mode2));
+	case LW_MSG_GRANT:
+	case LW_MSG_BAST:
+		return lw_mode_valid(m->mode);
+	case LW_MSG_DOWNGRADE:
+	case LW_MSG_DENY:
+		return m->mode == LW_LOCK_IV || lw_mode_valid(m->mode);
+	default:
+		return true;
+	}
+}
+
+static void
+dispatch(struct lw_site *s, const struct lw_msg *m)
+{
+	if (!msg_valid(s, m)) {
+		s->st.drops_bad++;
+		return;
+	}
+	s->st.rx[m->h.type]++;
+	if (m->h.lamport > s->lamport_high)
+		s->lamport_high = m->h.lamport;
+	if (m->h.lamport > s->lamport)
+		s->lamport = m->h.lamport;
+	s->lamport++;
+	switch (m->h.type) {
+	case LW_MSG_REQUEST:
+	case LW_MSG_DOWNGRADE:
+	case LW_MSG_CANCEL:
+		lw_master_receive(s, m);
+		break;
+	default:
+		lw_shadow_receive(s, m);
+	}
+}
+
+/* Messages to ourselves, in the order sent, until none is left. */
+static void
+drain_self(struct lw_site *s)
+{
+	while (s->self_head < s->selfq.n) {
+		struct lw_msg m = s->selfq.m[s->self_head++];
+
+		dispatch(s, &m);
+	}
+	s->selfq.n = 0;
+	s->self_head = 0;
+}
+
+static void
+begin(struct lw_site *s, uint64_t now, struct lw_site_out *out)
+{
+	s->out = out;
+	s->now = now;
+}
+
+static void
+end(struct lw_site *s)
+{
+	s->e->out = &s->out->ev;
+	drain_self(s);
+	s->e->out = NULL;
+	s->out = NULL;
+}
+
+/* --- entry points -------------------------------------------------------------------- */
+
+struct lw_site *
+lw_site_create(const struct lw_site_conf *conf, const struct lw_map *map)
+{
+	struct lw_site *s;
+	uint32_t nres, nholds;
+
+	if (conf == NULL || map == NULL || conf->node == 0 || conf->node > LW_MAX_NODES ||
+	    conf->engine.worker >= LW_ENGINE_MAX_WORKERS || conf->engine.name == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	snprintf(s->name, sizeof(s->name), "%.20s", conf->engine.name);
+	s->self = lw_site_id(conf->node, conf->engine.worker);
+	s->map = *map;
+	s->cache_idle_ns = conf->cache_idle_ns;
+	nres = conf->max_master_resources ? conf->max_master_resources : 65536;
+	nholds = conf->max_master_holders ? conf->max_master_holders : 4 * nres;
+	s->e = lw_engine_create(&conf->engine);
+	if (s->e == NULL)
+		goto fail;
+	s->e->site = s;
+	/* the engine made no resources yet: nothing to re-init */
+	if (lw_master_init(s, nres, nholds) < 0 || lw_msgbuf_init(&s->selfq, 64) < 0)
+		goto fail;
+	return s;
+fail:
+	lw_site_free(s);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void
+lw_site_free(struct lw_site *s)
+{
+	if (s == NULL)
+		return;
+	lw_engine_free(s->e);
+	lw_master_fini(s);
+	lw_msgbuf_fini(&s->selfq);
+	free(s);
+}
+
+uint16_t
+lw_site_self(const struct lw_site *s)
+{
+	return s->self;
+}
+
+struct lw_engine *
+lw_site_engine(struct lw_site *s)
+{
+	return s->e;
+}
+
+int
+lw_site_ls_open(struct lw_site *s, const void *name, size_t len, uint16_t *lsid)
+{
+	return lw_engine_ls_open(s->e, name, len, lsid);
+}
+
+int
+lw_site_session_open(struct lw_site *s, uint32_t *sid)
+{
+	return lw_engine_session_open(s->e, sid);
+}
+
+int
+lw_site_session_close(struct lw_site *s, uint32_t sid, uint64_t now, struct lw_site_out *out)
+{
+	int rc;
+
+	begin(s, now, out);
+	rc = lw_engine_session_close(s->e, sid, now, &out->ev);
+	end(s);
+	return rc;
+}
+
+uint32_t
+lw_site_submit(struct lw_site *s, struct lw_req *reqs, uint32_t n, uint64_t now,
+	       struct lw_site_out *out)
+{
+	begin(s, now, out);
+	lw_engine_submit(s->e, reqs, n, now, &out->ev);
+	end(s);
+	return n;
+}
+
+uint32_t
+lw_site_receive(struct lw_site *s, const struct lw_msg *msgs, uint32_t n, uint64_t now,
+		struct lw_site_out *out)
+{
+	begin(s, now, out);
+	s->e->out = &out->ev;
+	for (uint32_t i = 0; i < n; i++)
+		dispatch(s, &msgs[i]);
+	end(s);
+	return n;
+}
+
+/* Give back cached modes nobody here used for cache_idle_ns (oldest first, a few a tick). */
+static void
+release_idle(struct lw_site *s)
+{
+	struct lw_engine *e = s->e;
+	struct lw_res *r, *next;
+	int budget = 64;
+
+	if (s->cache_idle_ns == 0)
+		return;
+	for (r = TAILQ_FIRST(&e->idle); r != NULL && budget-- > 0; r = next) {
+		next = TAILQ_NEXT(r, idle);
+		if (r->nlocks != 0 || r->held == LW_LOCK_IV || r->inflight)
+			continue;
+		if (r->idle_since + s->cache_idle_ns > s->now)
+			break;
+		r->bast_target = LW_LOCK_IV;
+		lw_shadow_evict(e, r);
+		r->q.ceiling = LW_LOCK_NL;
+	}
+}
+
+uint32_t
+lw_site_tick(struct lw_site *s, uint64_t now, struct lw_site_out *out)
+{
+	uint32_t n;
+
+	begin(s, now, out);
+	n = lw_engine_tick(s->e, now, &out->ev);
+	s->e->out = &out->ev;
+	release_idle(s);
+	s->last_tick = now;
+	end(s);
+	return n;
+}
+
+uint64_t
+lw_site_next_deadline(const struct lw_site *s)
+{
+	uint64_t d = lw_engine_next_deadline(s->e);
+
+	if (s->cache_idle_ns != 0 && s->e->st.res_resident != 0) {
+		uint64_t c = s->last_tick + s->cache_idle_ns / 2;
+		if (c < d)
+			d = c;
+	}
+	return d;
+}
+
+void
+lw_site_get_stats(const struct lw_site *s, struct lw_site_stats *st)
+{
+	*st = s->st;
+	lw_engine_get_stats(s->e, &st->engine);
+	st->lamport = s->lamport;
+	st->lamport_high = s->lamport_high;
+}
+
+int
+lw_site_held(struct lw_site *s, uint16_t lsid, const void *name, size_t len)
+{
+	struct lw_engine *e = s->e;
+	struct lw_res *r;
+
+	if (lsid == 0 || lsid > e->conf.max_lockspaces || !e->ls[lsid - 1].used ||
+	    len == 0 || len > LW_RESNAME_MAXLEN)
+		return LW_LOCK_IV;
+	r = lw_res_find(e, lsid, name, (uint8_t)len, lw_res_hash(e->ls[lsid - 1].gid, name, len));
+	return r != NULL ? r->held : LW_LOCK_IV;
+}
+
+int
+lw_site_check(struct lw_site *s)
+{
+	struct lw_engine *e = s->e;
+
+	if (lw_engine_check(e) < 0 || lw_master_check(s) < 0)
+		return -EFAULT;
+	for (uint32_t i = 0; i < e->conf.max_resources; i++) {
+		const struct lw_res *r = &e->res[i];
+		int join;
+
+		if (!r->resident)
+			continue;
+		join = lw_lockq_granted_join(&r->q);
+		/* Local NL locks need no holding; anything else must be covered. */
+		if (join != LW_LOCK_IV && join != LW_LOCK_NL && !lw_mode_covers(r->held, join)) {
+			fprintf(stderr, "lw_site_check(%s): local %s above held %s\n", s->name,
+				lw_mode_name(join), lw_mode_name(r->held));
+			return -EFAULT;
+		}
+	}
+	return 0;
+}
