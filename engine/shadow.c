@@ -201,11 +201,18 @@ maybe_request(struct lw_site *s, struct lw_engine *e, struct lw_res *r)
 			send_cancel(s, e, r);
 		return;
 	}
-	if (r->bast_target != LW_LOCK_IV || r->dl_block)
+	if (r->dl_block)
 		return;
 	q = head_pending(r);
 	if (q == NULL || !lw_lockq_would_grant(&r->q, q, q->rqmode, q->flags, LW_LOCK_EX))
 		return;		/* nothing waits, or it waits for local holders */
+	/*
+	 * While a downgrade is owed, new requests wait for it; a conversion
+	 * goes now: the lock it converts may be what keeps the downgrade from
+	 * happening, and the master orders it (or finds the deadlock).
+	 */
+	if (r->bast_target != LW_LOCK_IV && q->grmode == LW_LOCK_IV)
+		return;
 	send_request(s, e, r, lkb_of(q), lw_mode_join(r->held, q->rqmode));
 }
 

@@ -691,7 +691,8 @@ test_res_lvb_exact_buffer(void)
 	lwt_env_init(&t, 16, 16);
 	GRANT_NEW(&t, t.s1, "R", EX, 1);
 	CU_ASSERT_EQUAL(lw_engine_res_lvb(t.e, t.ls, name, 1, lvb, &v), 0);
-	CU_ASSERT_EQUAL(lw_res_hash(t.ls, name, 1), lw_res_hash(t.ls, "R", 1));
+	CU_ASSERT_EQUAL(lw_res_hash(lw_ls_gid("ls", 2), name, 1),
+			lw_res_hash(lw_ls_gid("ls", 2), "R", 1));
 	free(name);
 	lwt_env_fini(&t);
 }
