@@ -43,6 +43,8 @@ struct lw_res {
 	uint32_t seq;                 /* the master's number last seen */
 	uint32_t trigger;             /* lkid whose request is at the master */
 	uint64_t idle_since;
+	uint32_t lvbseq;              /* version of the value in lvb */
+	uint8_t  lvb_dirty;           /* written here since that version */
 	uint8_t  lvb[LW_LVB_LEN];
 } __rte_cache_aligned;
 

@@ -65,9 +65,11 @@ lvb_write(struct lw_res *r, uint32_t flags, const uint8_t *lvb)
 {
 	if (flags & LW_LKF_IVVALBLK) {
 		r->lvb_valid = 0;
+		r->lvb_dirty = 1;
 	} else if (flags & LW_LKF_VALBLK) {
 		memcpy(r->lvb, lvb, LW_LVB_LEN);
 		r->lvb_valid = 1;
+		r->lvb_dirty = 1;
 	}
 }
 

@@ -178,6 +178,7 @@ mres_get(struct lw_site *s, const struct lw_msg *m, uint64_t hash)
 	r->nholders = 0;
 	r->holders = NULL;
 	r->lvb_valid = 1;
+	r->lvbseq = 0;
 	memset(r->lvb, 0, sizeof(r->lvb));
 	lw_lockq_init(&r->q);
 	r->hnext = chain_head(s, hash);
@@ -274,6 +275,7 @@ on_granted(void *ctx, struct lw_qent *q, int prev)
 	m->mode = q->grmode;
 	m->sbflags = q->sbflags & LW_SBF_ALTMODE;
 	m->lvbf = LW_MSG_LVB_PRESENT | (h->res->lvb_valid ? 0 : LW_MSG_LVB_INVALID);
+	m->lvbseq = h->res->lvbseq;
 	memcpy(m->lvb, h->res->lvb, LW_LVB_LEN);
 }
 
@@ -395,16 +397,17 @@ receive_downgrade(struct lw_site *s, const struct lw_msg *m)
 		s->st.drops_unknown++;
 		return;
 	}
+	r = h->res;
+	/* A writer's value counts even when the DOWNGRADE crossed a GRANT. */
+	if (h->q.grmode >= LW_LOCK_PW && (m->lvbf & (LW_MSG_LVB_PRESENT | LW_MSG_LVB_INVALID)) &&
+	    m->lvbseq > r->lvbseq) {
+		r->lvb_valid = !(m->lvbf & LW_MSG_LVB_INVALID);
+		memcpy(r->lvb, m->lvb, LW_LVB_LEN);
+		r->lvbseq = m->lvbseq;
+	}
 	if (m->seq != h->seq) {
 		s->st.drops_stale++;	/* it crossed a GRANT, which supersedes it */
 		return;
-	}
-	r = h->res;
-	if (h->q.grmode >= LW_LOCK_PW && (m->lvbf & LW_MSG_LVB_INVALID)) {
-		r->lvb_valid = 0;
-	} else if (h->q.grmode >= LW_LOCK_PW && (m->lvbf & LW_MSG_LVB_PRESENT)) {
-		memcpy(r->lvb, m->lvb, LW_LVB_LEN);
-		r->lvb_valid = 1;
 	}
 	if (m->mode == LW_LOCK_IV && h->q.state == LW_QS_GRANTED) {
 		lw_lockq_remove(&r->q, &h->q);

@@ -16,6 +16,12 @@
  *   CANCEL    (drop my pending request) -> DENY(LW_ECANCEL) if still pending
  *             <- REDIRECT (not the master of that bucket in this epoch)
  *
+ * lvbseq: one site at a time can write the LVB (it holds PW or EX), so a
+ * version number orders values: a writer's DOWNGRADE carries its version + 1,
+ * a master keeps the highest it saw (even from a DOWNGRADE that crossed a
+ * GRANT), and a site takes a GRANT's value only when it is not older than
+ * its own copy.
+ *
  * seq: the master numbers each GRANT to a site for a resource; BASTs and
  * DENYs carry the current number; REQUEST, DOWNGRADE and CANCEL echo the
  * number the site last saw. A DOWNGRADE whose echo is older than the
@@ -66,6 +72,8 @@ struct lw_msg {
 	uint32_t flags;       /* REQUEST: LW_LKF_* that matter at the master */
 	uint32_t seq;         /* see above */
 	int32_t  status;      /* DENY */
+	uint32_t lvbseq;      /* version of lvb (GRANT, DOWNGRADE): a higher one is newer */
+	uint32_t rsvd3;
 	int8_t   mode;        /* REQUEST want, GRANT/DENY/DOWNGRADE hold, BAST target */
 	int8_t   mode2;       /* REQUEST from (held), BAST head request's mode */
 	uint8_t  namelen;
@@ -79,10 +87,11 @@ struct lw_msg {
 
 static_assert(sizeof(struct lw_msg_hdr) == 24, "lw_msg_hdr layout");
 static_assert(offsetof(struct lw_msg, gid) == 24, "lw_msg layout");
-static_assert(offsetof(struct lw_msg, mode) == 40, "lw_msg layout");
-static_assert(offsetof(struct lw_msg, lvb) == 48, "lw_msg layout");
-static_assert(offsetof(struct lw_msg, name) == 80, "lw_msg layout");
-static_assert(sizeof(struct lw_msg) == 144, "lw_msg layout");
+static_assert(offsetof(struct lw_msg, lvbseq) == 40, "lw_msg layout");
+static_assert(offsetof(struct lw_msg, mode) == 48, "lw_msg layout");
+static_assert(offsetof(struct lw_msg, lvb) == 56, "lw_msg layout");
+static_assert(offsetof(struct lw_msg, name) == 88, "lw_msg layout");
+static_assert(sizeof(struct lw_msg) == 152, "lw_msg layout");
 
 /** A growable batch of messages (grows only; see lw_evbuf). */
 struct lw_msgbuf {

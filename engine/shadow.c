@@ -44,6 +44,8 @@ lw_shadow_init_res(struct lw_engine *e, struct lw_res *r)
 	r->seq = 0;
 	r->trigger = 0;
 	r->idle_since = 0;
+	r->lvbseq = 0;
+	r->lvb_dirty = 0;
 }
 
 static int
@@ -95,7 +97,12 @@ send_downgrade(struct lw_site *s, struct lw_engine *e, struct lw_res *r, int mod
 		m->mode = (int8_t)mode;
 		m->mode2 = r->held;
 		if (r->held >= LW_LOCK_PW) {
+			if (r->lvb_dirty) {
+				r->lvbseq++;
+				r->lvb_dirty = 0;
+			}
 			m->lvbf = r->lvb_valid ? LW_MSG_LVB_PRESENT : LW_MSG_LVB_INVALID;
+			m->lvbseq = r->lvbseq;
 			memcpy(m->lvb, r->lvb, LW_LVB_LEN);
 		}
 	}
@@ -297,9 +304,12 @@ give_back(struct lw_site *s, const struct lw_msg *m)
 static void
 receive_grant(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const struct lw_msg *m)
 {
-	if (r->held < LW_LOCK_PW && (m->lvbf & LW_MSG_LVB_PRESENT)) {
+	if ((m->lvbf & LW_MSG_LVB_PRESENT) &&
+	    (m->lvbseq > r->lvbseq || (m->lvbseq == r->lvbseq && !r->lvb_dirty))) {
 		memcpy(r->lvb, m->lvb, LW_LVB_LEN);
 		r->lvb_valid = !(m->lvbf & LW_MSG_LVB_INVALID);
+		r->lvbseq = m->lvbseq;
+		r->lvb_dirty = 0;
 	}
 	r->held = m->mode;
 	r->seq = m->seq;
@@ -322,8 +332,6 @@ receive_deny(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const str
 	(void)s;
 	r->inflight = 0;
 	r->cancel_sent = 0;
-	if (m->seq == r->seq && m->mode != LW_LOCK_IV)
-		r->held = m->mode;
 	if (!pending)
 		return;
 	if ((m->status == -EAGAIN && lkb->nq) || m->status == -ENOMEM) {

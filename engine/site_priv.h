@@ -29,6 +29,7 @@ struct lw_mres {
 	uint8_t  on_idle;
 	uint8_t  lvb_valid;
 	uint32_t nholders;
+	uint32_t lvbseq;
 	uint8_t  name[LW_RESNAME_MAXLEN];
 	struct lw_lockq q;
 	struct lw_mhold *holders;
