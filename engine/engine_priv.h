@@ -35,7 +35,7 @@ struct lw_res {
 	/* shadow state (a site of a cluster; single-site engines hold EX) */
 	int8_t   held;                /* mode the master granted this site */
 	int8_t   bast_target;         /* owed: reduce to at most this (IV: nothing owed) */
-	int8_t   bast_head;           /* the mode the master's head request wants */
+	uint8_t  bast_heads;          /* modes (bits) the master's BASTs named since we last gave way */
 	uint8_t  inflight;            /* a REQUEST is at the master */
 	uint8_t  cancel_sent;         /* ... and a CANCEL of it */
 	uint8_t  dl_block;            /* no new REQUEST until the next DOWNGRADE */

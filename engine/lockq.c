@@ -334,6 +334,8 @@ lw_lockq_request(struct lw_lockq *q, struct lw_qent *e, int mode,
 	gm = grantable_mode(q, e, true);
 	if (gm != LW_LOCK_IV) {
 		grant(q, e, gm, ops, ctx);
+		/* a holder granted past waiters (NOORDER, EXPEDITE) hears of them */
+		lw_lockq_grant_pending(q, ops, ctx);
 		return 0;
 	}
 	if (flags & LW_LKF_NOQUEUE) {
@@ -378,8 +380,13 @@ lw_lockq_convert(struct lw_lockq *q, struct lw_qent *e, int mode,
 	gm = grantable_mode(q, e, true);
 	if (gm != LW_LOCK_IV) {
 		grant(q, e, gm, ops, ctx);
-		if (!lw_mode_covers(gm, prev))
-			lw_lockq_grant_pending(q, ops, ctx);
+		/*
+		 * Down: others may go now. Up: the lock was granted anew, so it
+		 * hears again of the requests it blocks (as Linux's
+		 * do_convert_effects). Both are one grant-pending pass.
+		 */
+		(void)prev;
+		lw_lockq_grant_pending(q, ops, ctx);
 		return 0;
 	}
 	if (flags & LW_LKF_NOQUEUE) {

@@ -36,7 +36,7 @@ lw_shadow_init_res(struct lw_engine *e, struct lw_res *r)
 	r->held = e->site != NULL ? LW_LOCK_IV : LW_LOCK_EX;
 	r->q.ceiling = e->site != NULL ? LW_LOCK_NL : LW_LOCK_EX;
 	r->bast_target = LW_LOCK_IV;
-	r->bast_head = LW_LOCK_IV;
+	r->bast_heads = 0;
 	r->inflight = 0;
 	r->cancel_sent = 0;
 	r->dl_block = 0;
@@ -108,6 +108,8 @@ send_downgrade(struct lw_site *s, struct lw_engine *e, struct lw_res *r, int mod
 	}
 	r->held = (int8_t)mode;
 	r->dl_block = 0;
+	r->bast_heads = 0;
+	update_ceiling(e, r);
 }
 
 static void
@@ -143,7 +145,10 @@ send_cancel(struct lw_site *s, struct lw_engine *e, struct lw_res *r)
 	r->cancel_sent = 1;
 }
 
-/* Local holders above the target hear of the head request, once each. */
+/*
+ * Local holders above the target hear of the strongest remote request
+ * they block (of those the BASTs named), once each, as at one site.
+ */
 static void
 notify_holders(struct lw_engine *e, struct lw_res *r, int target)
 {
@@ -152,12 +157,17 @@ notify_holders(struct lw_engine *e, struct lw_res *r, int target)
 
 	for (int i = 0; i < 2; i++) {
 		TAILQ_FOREACH(q, lists[i], link) {
+			int m = LW_LOCK_IV;
+
 			if (lw_mode_covers(target, q->grmode) || !q->want_bast)
 				continue;
-			if (q->highbast != LW_LOCK_IV && q->highbast >= r->bast_head)
+			for (int k = LW_LOCK_EX; k > LW_LOCK_NL && m == LW_LOCK_IV; k--)
+				if ((r->bast_heads & (1u << k)) && !lw_mode_compat(q->grmode, k))
+					m = k;
+			if (m == LW_LOCK_IV || (q->highbast != LW_LOCK_IV && q->highbast >= m))
 				continue;
-			q->highbast = r->bast_head;
-			lw_engine_qops.blocking(e, q, r->bast_head);
+			q->highbast = (int8_t)m;
+			lw_engine_qops.blocking(e, q, m);
 		}
 	}
 }
@@ -171,6 +181,7 @@ apply_bast(struct lw_site *s, struct lw_engine *e, struct lw_res *r)
 		return;
 	if (r->held == LW_LOCK_IV || lw_mode_covers(r->bast_target, r->held)) {
 		r->bast_target = LW_LOCK_IV;	/* owed nothing any more */
+		r->bast_heads = 0;
 		return;
 	}
 	target = lw_mode_meet(r->held, r->bast_target);
@@ -316,6 +327,7 @@ receive_grant(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const st
 	r->inflight = 0;
 	r->cancel_sent = 0;
 	r->bast_target = LW_LOCK_IV;	/* the master BASTs again after a grant if need be */
+	r->bast_heads = 0;
 	s->granting_remote = 1;
 	update_ceiling(e, r);
 	lw_lockq_grant_pending(&r->q, &lw_engine_qops, e);
@@ -358,7 +370,8 @@ receive_bast(struct lw_engine *e, struct lw_res *r, const struct lw_msg *m)
 		return;
 	r->bast_target = r->bast_target == LW_LOCK_IV ? m->mode
 						     : (int8_t)lw_mode_meet(r->bast_target, m->mode);
-	r->bast_head = m->mode2;
+	if (lw_mode_valid(m->mode2))
+		r->bast_heads |= 1u << m->mode2;
 }
 
 static void

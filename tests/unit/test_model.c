@@ -691,6 +691,7 @@ m_new(struct model *m, const struct lw_req *q, uint32_t eng_lkid, uint64_t now)
 	mode = m_pick(m, h, K_NEW, &alt);
 	if (mode >= 0) {
 		m_grant(m, h, mode, alt);
+		m_grant_pending(m, ri);   /* grants nothing more; sends the notices */
 	} else if (f & LW_LKF_NOQUEUE) {
 		g_cov[C_EAGAIN]++;
 		m_complete(m, l, -EAGAIN, IV, 0, l->cookie, m->sid[slot]);
@@ -744,8 +745,8 @@ m_convert(struct model *m, const struct lw_req *q, uint64_t now)
 	mode = m_pick(m, h, K_CONV, &alt);
 	if (mode >= 0) {
 		m_grant(m, h, mode, alt);
-		if (!m_covers(mode, old))
-			m_grant_pending(m, l->res);
+		(void)old;
+		m_grant_pending(m, l->res);
 		return 0;
 	}
 	if (f & LW_LKF_NOQUEUE) {
