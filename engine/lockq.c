@@ -503,6 +503,8 @@ lw_lockq_lower(struct lw_lockq *q, struct lw_qent *e, int mode,
 	if (!lw_mode_valid(mode) || !lw_mode_covers(e->grmode, mode))
 		return -EINVAL;
 	set_grmode(q, e, mode);
+	/* a new holding: it hears again of what it still blocks */
+	e->highbast = LW_LOCK_IV;
 	lw_lockq_grant_pending(q, ops, ctx);
 	return 0;
 }

@@ -154,7 +154,8 @@ bool lw_lockq_would_grant(struct lw_lockq *q, struct lw_qent *e, int mode,
 
 /**
  * Lower the granted mode of e (granted or converting) to mode, which its
- * granted mode must cover, and grant what that unblocks.
+ * granted mode must cover, and grant what that unblocks; e then hears
+ * again (blocking notice) of pending requests it still blocks.
  * @return 0; -EINVAL mode not covered; -EBUSY e holds nothing.
  */
 int lw_lockq_lower(struct lw_lockq *q, struct lw_qent *e, int mode,

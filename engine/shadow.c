@@ -358,7 +358,12 @@ receive_deny(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const str
 			lw_lock_cancel_pending(e, lkb, -EDEADLK, true);
 		}
 	} else if (m->status == -EDEADLK) {
-		r->dl_block = 1;	/* give way first, then ask again */
+		/*
+		 * Give way first, then ask again. The BAST of the request we
+		 * deadlocked with came before this DENY: if none is owed now,
+		 * we have given way already.
+		 */
+		r->dl_block = r->bast_target != LW_LOCK_IV;
 	}
 }
 
