@@ -509,6 +509,21 @@ lw_lockq_lower(struct lw_lockq *q, struct lw_qent *e, int mode,
 	return 0;
 }
 
+unsigned int
+lw_lockq_pending_mask(const struct lw_lockq *q, const struct lw_qent *e)
+{
+	unsigned int mask = 0;
+
+	for (int m = 0; m < LW_LOCK_NMODES; m++) {
+		uint32_t c = q->pcnt[m];
+		if (e != NULL && m == e->qmode)
+			c--;
+		if (c != 0)
+			mask |= 1u << m;
+	}
+	return mask;
+}
+
 int
 lw_lockq_granted_join(const struct lw_lockq *q)
 {

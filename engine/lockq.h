@@ -161,6 +161,9 @@ bool lw_lockq_would_grant(struct lw_lockq *q, struct lw_qent *e, int mode,
 int lw_lockq_lower(struct lw_lockq *q, struct lw_qent *e, int mode,
 		   const struct lw_lockq_ops *ops, void *ctx);
 
+/** Bit m set when some pending request other than e's own wants mode m. */
+unsigned int lw_lockq_pending_mask(const struct lw_lockq *q, const struct lw_qent *e);
+
 /** The strongest granted mode join (LW_LOCK_IV when nothing is granted). */
 int lw_lockq_granted_join(const struct lw_lockq *q);
 

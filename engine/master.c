@@ -214,6 +214,7 @@ hold_new(struct lw_site *s, struct lw_mres *r, uint16_t site)
 		return NULL;
 	s->mhold_free = h->next;
 	lw_qent_init(&h->q, true);
+	h->sent_target = LW_LOCK_IV;
 	h->res = r;
 	h->site = site;
 	h->seq = 0;
@@ -269,6 +270,7 @@ on_granted(void *ctx, struct lw_qent *q, int prev)
 
 	(void)prev;
 	h->seq++;
+	h->sent_target = LW_LOCK_IV;	/* the site drops what it owed on a GRANT */
 	m = reply(s, LW_MSG_GRANT, h);
 	if (m == NULL)
 		return;
@@ -279,16 +281,71 @@ on_granted(void *ctx, struct lw_qent *q, int prev)
 	memcpy(m->lvb, h->res->lvb, LW_LVB_LEN);
 }
 
+/*
+ * The strongest mode compatible with every pending request h blocks, and
+ * (in *head) the strongest of those; IV when it blocks none.
+ */
+static int
+bast_target(const struct lw_mhold *h, int *head)
+{
+	unsigned int pend = lw_lockq_pending_mask(&h->res->q, &h->q);
+	int t = LW_LOCK_IV;
+
+	*head = LW_LOCK_IV;
+	for (int m = LW_LOCK_CR; m <= LW_LOCK_EX; m++) {
+		if (!(pend & (1u << m)) || lw_mode_compat(h->q.grmode, m))
+			continue;
+		t = t == LW_LOCK_IV ? lw_mode_ceiling(m) : lw_mode_meet(t, lw_mode_ceiling(m));
+		*head = m;
+	}
+	return t;
+}
+
+static void
+send_bast(struct lw_site *s, struct lw_mhold *h, int target, int head)
+{
+	struct lw_msg *m = reply(s, LW_MSG_BAST, h);
+
+	h->sent_target = (int8_t)target;
+	if (m == NULL)
+		return;
+	m->mode = (int8_t)target;
+	m->mode2 = (int8_t)head;
+}
+
 static void
 on_blocking(void *ctx, struct lw_qent *q, int mode)
 {
-	struct lw_site *s = ctx;
-	struct lw_msg *m = reply(s, LW_MSG_BAST, hold_of(q));
+	struct lw_mhold *h = hold_of(q);
+	int head, t = bast_target(h, &head);
 
-	if (m == NULL)
-		return;
-	m->mode = (int8_t)lw_mode_ceiling(mode);
-	m->mode2 = (int8_t)mode;
+	/* NOQUEUEBAST: the mode is not pending, but the holders hear of it */
+	t = t == LW_LOCK_IV ? lw_mode_ceiling(mode) : lw_mode_meet(t, lw_mode_ceiling(mode));
+	send_bast(ctx, h, t, mode);
+}
+
+/*
+ * Requests left the queue without a grant (cancel, NOQUEUE): a holder owing
+ * more than is still wanted hears the weaker target, or that nothing is
+ * owed (BAST with no head), so its own site can grant again.
+ */
+static void
+relax_basts(struct lw_site *s, struct lw_mres *r)
+{
+	for (struct lw_mhold *h = r->holders; h != NULL; h = h->next) {
+		int head, t;
+
+		if (h->sent_target == LW_LOCK_IV)
+			continue;
+		t = bast_target(h, &head);
+		if (t == LW_LOCK_IV) {
+			h->q.highbast = LW_LOCK_IV;
+			send_bast(s, h, LW_LOCK_IV, LW_LOCK_IV);
+		} else if (t != h->sent_target && lw_mode_covers(t, h->sent_target)) {
+			h->q.highbast = (int8_t)head;
+			send_bast(s, h, t, head);
+		}
+	}
 }
 
 static const struct lw_lockq_ops master_qops = {
@@ -349,6 +406,7 @@ receive_request(struct lw_site *s, const struct lw_msg *m)
 		if (rc < 0) {
 			send_deny(s, h, rc);
 			hold_free(s, h);
+			relax_basts(s, r);
 		}
 		return;
 	}
@@ -359,8 +417,10 @@ receive_request(struct lw_site *s, const struct lw_msg *m)
 	if (lw_mode_covers(h->q.grmode, m->mode) && m->mode != h->q.grmode)
 		flags &= ~LW_LKF_QUECVT;
 	rc = lw_lockq_convert(&r->q, &h->q, m->mode, flags, &master_qops, s);
-	if (rc < 0)
+	if (rc < 0) {
 		send_deny(s, h, rc);
+		relax_basts(s, r);
+	}
 	return;
 nomem:
 	/* No room for the resource or the holding: the site tries again later. */
@@ -415,6 +475,7 @@ receive_downgrade(struct lw_site *s, const struct lw_msg *m)
 		lw_lockq_grant_pending(&r->q, &master_qops, s);
 		return;
 	}
+	h->sent_target = LW_LOCK_IV;	/* the site gave way: it owes nothing now */
 	if (lw_lockq_lower(&r->q, &h->q, m->mode == LW_LOCK_IV ? LW_LOCK_NL : m->mode,
 			   &master_qops, s) < 0)
 		s->st.drops_bad++;
@@ -424,6 +485,7 @@ static void
 receive_cancel(struct lw_site *s, const struct lw_msg *m)
 {
 	struct lw_mhold *h = holding_of(s, m);
+	struct lw_mres *r;
 	int was;
 
 	if (h == NULL) {
@@ -434,14 +496,11 @@ receive_cancel(struct lw_site *s, const struct lw_msg *m)
 		return;		/* answered already: the GRANT or DENY is on its way */
 	was = lw_lockq_dequeue(&h->res->q, &h->q);
 	send_deny(s, h, LW_ECANCEL);
-	if (was == LW_QS_WAIT) {
-		struct lw_mres *r = h->res;
-
+	r = h->res;
+	if (was == LW_QS_WAIT)
 		hold_free(s, h);
-		lw_lockq_grant_pending(&r->q, &master_qops, s);
-	} else {
-		lw_lockq_grant_pending(&h->res->q, &master_qops, s);
-	}
+	lw_lockq_grant_pending(&r->q, &master_qops, s);
+	relax_basts(s, r);
 }
 
 void

@@ -367,16 +367,21 @@ receive_deny(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const str
 	}
 }
 
+/*
+ * The master's latest BAST says all that is owed now (its target covers every
+ * request waiting there that we block); one with no head says nothing is.
+ */
 static void
 receive_bast(struct lw_engine *e, struct lw_res *r, const struct lw_msg *m)
 {
-	(void)e;
-	if (r->held == LW_LOCK_IV || lw_mode_covers(m->mode, r->held))
+	if (m->mode2 == LW_LOCK_IV || r->held == LW_LOCK_IV || lw_mode_covers(m->mode, r->held)) {
+		r->bast_target = LW_LOCK_IV;
+		r->bast_heads = 0;
+		update_ceiling(e, r);
 		return;
-	r->bast_target = r->bast_target == LW_LOCK_IV ? m->mode
-						     : (int8_t)lw_mode_meet(r->bast_target, m->mode);
-	if (lw_mode_valid(m->mode2))
-		r->bast_heads |= 1u << m->mode2;
+	}
+	r->bast_target = m->mode;
+	r->bast_heads |= 1u << m->mode2;
 }
 
 static void

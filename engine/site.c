@@ -153,8 +153,10 @@ msg_valid(struct lw_site *s, const struct lw_msg *m)
 	case LW_MSG_REQUEST:
 		return lw_mode_valid(m->mode) && (m->mode2 == LW_LOCK_IV || lw_mode_valid(m->mode2));
 	case LW_MSG_GRANT:
-	case LW_MSG_BAST:
 		return lw_mode_valid(m->mode);
+	case LW_MSG_BAST:
+		/* no head: nothing is owed any more */
+		return m->mode2 == LW_LOCK_IV ? m->mode == LW_LOCK_IV : lw_mode_valid(m->mode);
 	case LW_MSG_DOWNGRADE:
 	case LW_MSG_DENY:
 		return m->mode == LW_LOCK_IV || lw_mode_valid(m->mode);

@@ -17,6 +17,7 @@ struct lw_mhold {
 	struct lw_mhold *next;        /* the resource's holders, or the free list */
 	uint32_t seq;                 /* GRANTs sent to this site for this resource */
 	uint16_t site;
+	int8_t   sent_target;         /* target of the BAST in force (IV: none) */
 };
 
 /* A resource this site masters. */
