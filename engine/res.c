@@ -34,23 +34,33 @@ key_sig(const void *key, uint32_t len, uint32_t init)
 	return (uint32_t)k ^ init;
 }
 
+/* rte_jhash reads whole words: hash a zero-padded copy, never past the name. */
+static size_t
+padded(uint32_t buf[LW_RESNAME_MAXLEN / sizeof(uint32_t) + 1], const void *name, size_t len)
+{
+	if (len > LW_RESNAME_MAXLEN)
+		len = LW_RESNAME_MAXLEN;
+	buf[len / sizeof(uint32_t)] = 0;
+	memcpy(buf, name, len);
+	return len;
+}
+
 uint32_t
 lw_ls_gid(const void *name, size_t len)
 {
-	return rte_jhash(name, (uint32_t)len, 0x6c77u) | 1u;   /* never 0 */
+	uint32_t buf[LW_RESNAME_MAXLEN / sizeof(uint32_t) + 1];
+
+	len = padded(buf, name, len);
+	return rte_jhash(buf, (uint32_t)len, 0x6c77u) | 1u;   /* never 0 */
 }
 
 uint64_t
 lw_res_hash(uint32_t key, const void *name, size_t len)
 {
 	uint32_t pc = 0x2545f491u + key, pb = 0x9e3779b9u ^ (key << 16 | key >> 16);
-	/* rte_jhash reads whole words: hash a padded copy, never past the name. */
 	uint32_t buf[LW_RESNAME_MAXLEN / sizeof(uint32_t) + 1];
 
-	if (len > LW_RESNAME_MAXLEN)
-		len = LW_RESNAME_MAXLEN;
-	buf[len / sizeof(uint32_t)] = 0;
-	memcpy(buf, name, len);
+	len = padded(buf, name, len);
 	rte_jhash_2hashes(buf, (uint32_t)len, &pc, &pb);
 	return ((uint64_t)pb << 32) | pc;
 }

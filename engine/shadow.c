@@ -30,6 +30,14 @@
 
 #define SITE_FLAGS (LW_LKF_QUECVT | LW_LKF_HEADQUE | LW_LKF_NOORDER | LW_LKF_NODLCKWT)
 
+/* Every change of a shadow's held mode goes here: the site counts holdings. */
+static void
+set_held(struct lw_site *s, struct lw_res *r, int mode)
+{
+	s->nheld += (mode != LW_LOCK_IV) - (r->held != LW_LOCK_IV);
+	r->held = (int8_t)mode;
+}
+
 void
 lw_shadow_init_res(struct lw_engine *e, struct lw_res *r)
 {
@@ -106,7 +114,7 @@ send_downgrade(struct lw_site *s, struct lw_engine *e, struct lw_res *r, int mod
 			memcpy(m->lvb, r->lvb, LW_LVB_LEN);
 		}
 	}
-	r->held = (int8_t)mode;
+	set_held(s, r, mode);
 	r->dl_block = 0;
 	r->bast_heads = 0;
 	update_ceiling(e, r);
@@ -322,7 +330,7 @@ receive_grant(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const st
 		r->lvbseq = m->lvbseq;
 		r->lvb_dirty = 0;
 	}
-	r->held = m->mode;
+	set_held(s, r, m->mode);
 	r->seq = m->seq;
 	r->inflight = 0;
 	r->cancel_sent = 0;

@@ -365,7 +365,7 @@ lw_site_next_deadline(const struct lw_site *s)
 {
 	uint64_t d = lw_engine_next_deadline(s->e);
 
-	if (s->cache_idle_ns != 0 && s->e->st.res_resident != 0) {
+	if (s->cache_idle_ns != 0 && s->nheld != 0) {
 		uint64_t c = s->last_tick + s->cache_idle_ns / 2;
 		if (c < d)
 			d = c;

@@ -63,6 +63,7 @@ struct lw_site {
 	struct lw_site_out *out;
 	uint64_t now;
 	uint8_t granting_remote;      /* grants now come from a master's GRANT */
+	uint32_t nheld;               /* shadows holding a mode (idle release may be due) */
 	uint64_t last_tick;
 	struct lw_site_stats st;
 	char name[32];
