@@ -43,6 +43,8 @@ struct lw_res {
 	uint32_t seq;                 /* the master's number last seen */
 	uint32_t trigger;             /* lkid whose request is at the master */
 	uint64_t idle_since;
+	TAILQ_ENTRY(lw_res) cached;   /* on the site's list of unused held modes (lazy) */
+	uint8_t  on_cached;
 	uint32_t lvbseq;              /* version of the value in lvb */
 	uint8_t  lvb_dirty;           /* written here since that version */
 	uint8_t  lvb[LW_LVB_LEN];
@@ -107,6 +109,7 @@ struct lw_engine {
 	struct lw_lkb **heap;
 	uint32_t nheap;
 	struct lw_site *site;         /* the cluster site this table is the shadow side of */
+	struct lw_res_list cached;    /* shadows that held a mode unused, oldest first */
 	/* the call in progress */
 	struct lw_evbuf *out;
 	uint32_t mute_sid;            /* a session being closed: no events for it */
@@ -150,6 +153,7 @@ bool lw_shadow_can_ask(struct lw_engine *e, struct lw_res *r);
 bool lw_shadow_evictable(struct lw_engine *e, struct lw_res *r);
 void lw_shadow_evict(struct lw_engine *e, struct lw_res *r);
 void lw_shadow_granted(struct lw_engine *e, struct lw_lkb *lkb);
+void lw_shadow_release_idle(struct lw_engine *e, uint64_t now, uint64_t idle_ns);
 
 /* session.c */
 struct lw_session *lw_session_get(struct lw_engine *e, uint32_t sid);  /* open ones only */

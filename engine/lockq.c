@@ -62,7 +62,7 @@ lw_qent_init(struct lw_qent *e, bool want_bast)
 	e->state = LW_QS_NONE;
 	e->sbflags = 0;
 	e->want_bast = want_bast;
-	e->pad = 0;
+	e->dlmode = LW_LOCK_IV;
 	e->flags = 0;
 }
 
@@ -116,14 +116,19 @@ can_grant_mode(const struct lw_lockq *q, const struct lw_qent *e, int rq, bool n
 	return TAILQ_FIRST(&q->wait) == e;
 }
 
-/* Would e, converting from its granted mode, wait behind a lock it blocks? */
+/*
+ * Would e, converting from its granted mode, wait behind a lock it blocks?
+ * A site's holding is judged by the mode of the one local lock converting
+ * (dlmode): its other local holders are waited for, not waiting.
+ */
 static bool
 conversion_deadlock(const struct lw_lockq *q, const struct lw_qent *e)
 {
+	int gr = e->dlmode != LW_LOCK_IV ? e->dlmode : e->grmode;
 	const struct lw_qent *o;
 
 	TAILQ_FOREACH(o, &q->convert, link)
-		if (o != e && !lw_mode_compat(e->grmode, o->rqmode))
+		if (o != e && !lw_mode_compat(gr, o->rqmode))
 			return true;
 	return false;
 }

@@ -53,7 +53,7 @@ struct lw_qent {
 	uint8_t  state;     /**< enum lw_qstate */
 	uint8_t  sbflags;   /**< LW_SBF_ALTMODE / LW_SBF_DEMOTED of the latest decision */
 	uint8_t  want_bast; /**< deliver blocking notices to this entry */
-	uint8_t  pad;
+	int8_t   dlmode;    /**< mode to judge conversion deadlock by, when not grmode (IV) */
 	uint32_t flags;     /**< LW_LKF_* of the current request */
 };
 

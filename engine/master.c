@@ -416,6 +416,7 @@ receive_request(struct lw_site *s, const struct lw_msg *m)
 	}
 	if (lw_mode_covers(h->q.grmode, m->mode) && m->mode != h->q.grmode)
 		flags &= ~LW_LKF_QUECVT;
+	h->q.dlmode = lw_mode_valid(m->dlmode) ? m->dlmode : LW_LOCK_IV;
 	rc = lw_lockq_convert(&r->q, &h->q, m->mode, flags, &master_qops, s);
 	if (rc < 0) {
 		send_deny(s, h, rc);

@@ -80,7 +80,7 @@ struct lw_msg {
 	uint8_t  lvbf;        /* LW_MSG_LVB_* */
 	uint16_t site2;       /* BAST: head request's site; REDIRECT: the master */
 	uint8_t  sbflags;     /* GRANT: LW_SBF_ALTMODE */
-	uint8_t  rsvd2;
+	int8_t   dlmode;      /* REQUEST: the asking local lock's own granted mode (NL: new) */
 	uint8_t  lvb[LW_LVB_LEN];
 	uint8_t  name[LW_RESNAME_MAXLEN];
 };

@@ -219,6 +219,10 @@ take_record(struct lw_engine *e)
 	return NULL;
 found:
 	lw_shadow_evict(e, r);
+	if (r->on_cached) {
+		TAILQ_REMOVE(&e->cached, r, cached);
+		r->on_cached = 0;
+	}
 	unhash(e, r);
 	e->st.res_reclaimed++;
 	e->st.res_resident--;
@@ -294,6 +298,10 @@ lw_res_purge_ls(struct lw_engine *e, uint16_t lsid)
 			continue;
 		TAILQ_REMOVE(&e->idle, r, idle);
 		r->on_idle = 0;
+		if (r->on_cached) {
+			TAILQ_REMOVE(&e->cached, r, cached);
+			r->on_cached = 0;
+		}
 		unhash(e, r);
 		r->hnext = e->res_free;
 		e->res_free = r;

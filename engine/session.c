@@ -52,6 +52,7 @@ lw_engine_create(const struct lw_engine_conf *conf)
 		goto fail;
 	for (uint32_t i = 0; i < e->conf.max_sessions; i++)
 		TAILQ_INIT(&e->sess[i].locks);
+	TAILQ_INIT(&e->cached);
 	if (lw_lkb_pool_init(e) < 0 || lw_timer_init(e) < 0 || lw_res_table_init(e) < 0)
 		goto fail;
 	return e;

@@ -51,7 +51,8 @@ lw_shadow_init_res(struct lw_engine *e, struct lw_res *r)
 	r->master = 0;
 	r->seq = 0;
 	r->trigger = 0;
-	r->idle_since = 0;
+	r->idle_since = UINT64_MAX;
+	r->on_cached = 0;
 	r->lvbseq = 0;
 	r->lvb_dirty = 0;
 }
@@ -140,6 +141,7 @@ send_request(struct lw_site *s, struct lw_engine *e, struct lw_res *r,
 		f &= ~LW_LKF_QUECVT;
 	m->mode = (int8_t)want;
 	m->mode2 = r->held;
+	m->dlmode = lkb->q.grmode == LW_LOCK_IV ? LW_LOCK_NL : lkb->q.grmode;
 	m->flags = f;
 	r->inflight = 1;
 	r->cancel_sent = 0;
@@ -249,10 +251,47 @@ lw_shadow_update(struct lw_engine *e, struct lw_res *r)
 
 	if (s == NULL)
 		return;
+	if (r->nlocks != 0)
+		r->idle_since = UINT64_MAX;	/* in use */
+	else if (r->idle_since == UINT64_MAX)
+		r->idle_since = s->now;
 	apply_bast(s, e, r);
 	maybe_request(s, e, r);
-	if (r->nlocks == 0)
-		r->idle_since = s->now;
+	if (r->nlocks == 0 && r->held != LW_LOCK_IV && !r->on_cached) {
+		r->on_cached = 1;
+		TAILQ_INSERT_TAIL(&e->cached, r, cached);
+	}
+}
+
+/*
+ * Give back modes nobody here used for idle_ns, oldest first. The list is
+ * lazy: shadows used again or released since are dropped from it here.
+ */
+void
+lw_shadow_release_idle(struct lw_engine *e, uint64_t now, uint64_t idle_ns)
+{
+	struct lw_res *r;
+	int moves = 64;
+
+	while ((r = TAILQ_FIRST(&e->cached)) != NULL) {
+		if (r->nlocks != 0 || r->held == LW_LOCK_IV || r->inflight) {
+			TAILQ_REMOVE(&e->cached, r, cached);
+			r->on_cached = 0;
+			continue;
+		}
+		if (r->idle_since > now || now - r->idle_since < idle_ns) {
+			/* went idle again later than its place says: to the tail */
+			if (moves-- == 0 || TAILQ_NEXT(r, cached) == NULL)
+				break;
+			TAILQ_REMOVE(&e->cached, r, cached);
+			TAILQ_INSERT_TAIL(&e->cached, r, cached);
+			continue;
+		}
+		TAILQ_REMOVE(&e->cached, r, cached);
+		r->on_cached = 0;
+		r->bast_target = LW_LOCK_IV;
+		lw_shadow_evict(e, r);
+	}
 }
 
 bool
@@ -365,7 +404,8 @@ receive_deny(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const str
 			e->st.deadlocks++;
 			lw_lock_cancel_pending(e, lkb, -EDEADLK, true);
 		}
-	} else if (m->status == -EDEADLK) {
+	}
+	if (m->status == -EDEADLK) {
 		/*
 		 * Give way first, then ask again. The BAST of the request we
 		 * deadlocked with came before this DENY: if none is owed now,
@@ -385,6 +425,7 @@ receive_bast(struct lw_engine *e, struct lw_res *r, const struct lw_msg *m)
 	if (m->mode2 == LW_LOCK_IV || r->held == LW_LOCK_IV || lw_mode_covers(m->mode, r->held)) {
 		r->bast_target = LW_LOCK_IV;
 		r->bast_heads = 0;
+		r->dl_block = 0;
 		update_ceiling(e, r);
 		return;
 	}

@@ -151,7 +151,8 @@ msg_valid(struct lw_site *s, const struct lw_msg *m)
 		return false;
 	switch (m->h.type) {
 	case LW_MSG_REQUEST:
-		return lw_mode_valid(m->mode) && (m->mode2 == LW_LOCK_IV || lw_mode_valid(m->mode2));
+		return lw_mode_valid(m->mode) && (m->mode2 == LW_LOCK_IV || lw_mode_valid(m->mode2)) &&
+		       (m->dlmode == LW_LOCK_IV || lw_mode_valid(m->dlmode));
 	case LW_MSG_GRANT:
 		return lw_mode_valid(m->mode);
 	case LW_MSG_BAST:
@@ -324,28 +325,6 @@ lw_site_receive(struct lw_site *s, const struct lw_msg *msgs, uint32_t n, uint64
 	return n;
 }
 
-/* Give back cached modes nobody here used for cache_idle_ns (oldest first, a few a tick). */
-static void
-release_idle(struct lw_site *s)
-{
-	struct lw_engine *e = s->e;
-	struct lw_res *r, *next;
-	int budget = 64;
-
-	if (s->cache_idle_ns == 0)
-		return;
-	for (r = TAILQ_FIRST(&e->idle); r != NULL && budget-- > 0; r = next) {
-		next = TAILQ_NEXT(r, idle);
-		if (r->nlocks != 0 || r->held == LW_LOCK_IV || r->inflight)
-			continue;
-		if (r->idle_since + s->cache_idle_ns > s->now)
-			break;
-		r->bast_target = LW_LOCK_IV;
-		lw_shadow_evict(e, r);
-		r->q.ceiling = LW_LOCK_NL;
-	}
-}
-
 uint32_t
 lw_site_tick(struct lw_site *s, uint64_t now, struct lw_site_out *out)
 {
@@ -354,7 +333,8 @@ lw_site_tick(struct lw_site *s, uint64_t now, struct lw_site_out *out)
 	begin(s, now, out);
 	n = lw_engine_tick(s->e, now, &out->ev);
 	s->e->out = &out->ev;
-	release_idle(s);
+	if (s->cache_idle_ns != 0)
+		lw_shadow_release_idle(s->e, now, s->cache_idle_ns);
 	s->last_tick = now;
 	end(s);
 	return n;
