@@ -235,11 +235,17 @@ maybe_request(struct lw_site *s, struct lw_engine *e, struct lw_res *r)
 	if (q == NULL || !lw_lockq_would_grant(&r->q, q, q->rqmode, q->flags, LW_LOCK_EX))
 		return;		/* nothing waits, or it waits for local holders */
 	/*
-	 * While a downgrade is owed, new requests wait for it; a conversion
-	 * goes now: the lock it converts may be what keeps the downgrade from
-	 * happening, and the master orders it (or finds the deadlock).
+	 * While a downgrade is owed, requests wait for it, except a conversion
+	 * whose own granted mode keeps the downgrade from happening: it goes
+	 * now, and the master orders it (or finds the deadlock). Nothing is
+	 * asked that the held mode already covers: that waits for our own
+	 * downgrade, not for the master.
 	 */
-	if (r->bast_target != LW_LOCK_IV && q->grmode == LW_LOCK_IV)
+	if (r->bast_target != LW_LOCK_IV &&
+	    (q->grmode == LW_LOCK_IV ||
+	     lw_mode_covers(lw_mode_meet(r->held, r->bast_target), q->grmode)))
+		return;
+	if (lw_mode_join(r->held, q->rqmode) == r->held)
 		return;
 	send_request(s, e, r, lkb_of(q), lw_mode_join(r->held, q->rqmode));
 }
