@@ -73,6 +73,8 @@ settle(void)
 	}
 }
 
+static uint32_t net_max_res = 256;
+
 static void
 net_init(int nsites)
 {
@@ -87,7 +89,7 @@ net_init(int nsites)
 	for (int i = 0; i < nsites; i++) {
 		static unsigned int seq;
 		struct lw_site_conf c = {
-			.engine = { .name = name, .max_resources = 256, .max_locks = 256,
+			.engine = { .name = name, .max_resources = net_max_res, .max_locks = 256,
 				    .max_sessions = 8, .max_lockspaces = 4, .socket_id = -1 },
 			.node = i + 1,
 			.max_master_resources = 256,
@@ -431,6 +433,85 @@ test_bad_messages_dropped(void)
 	net_fini(2);
 }
 
+/* A full shadow table evicts a cached mode, giving it back to its master first. */
+static void
+test_eviction_gives_back(void)
+{
+	struct lw_site_stats st;
+	char names[3][16];
+	uint64_t c;
+	int lk;
+
+	net_max_res = 2;
+	net_init(2);
+	for (int i = 0, k = 0; i < 3; k++) {
+		uint16_t ids[2] = { lw_site_self(N.site[0]), lw_site_self(N.site[1]) };
+		struct lw_map map;
+
+		lw_map_static(&map, 1, ids, 2);
+		snprintf(names[i], sizeof(names[i]), "ev%d", k);
+		if (map.bucket[lw_bucket_of(lw_res_hash(lw_ls_gid("ls", 2), names[i],
+							strlen(names[i])))] == ids[1])
+			i++;
+	}
+	for (int i = 0; i < 3; i++) {
+		lk = req(0, LW_REQ_LOCK, names[i], LW_LOCK_EX, 0, 0, NULL, &c);
+		settle();
+		EXPECT_STATUS(c, 0, LW_LOCK_EX);
+		req(0, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)lk, NULL, &c);
+		settle();
+	}
+	/* The first name's EX went back to its master when its slot was needed. */
+	CU_ASSERT_EQUAL(lw_site_held(N.site[0], N.lsid[0], names[0], strlen(names[0])), LW_LOCK_IV);
+	lw_site_get_stats(N.site[0], &st);
+	CU_ASSERT_EQUAL(st.engine.res_reclaimed, 1);
+	CU_ASSERT_EQUAL(st.tx[LW_MSG_DOWNGRADE], 1);
+	/* Site 1 can now have it with no BAST to site 0. */
+	lk = req(1, LW_REQ_LOCK, names[0], LW_LOCK_EX, LW_LKF_NOQUEUE, 0, NULL, &c);
+	settle();
+	EXPECT_STATUS(c, 0, LW_LOCK_EX);
+	net_fini(2);
+	net_max_res = 256;
+}
+
+/* A REQUEST to a site that is not the bucket's master gets a REDIRECT. */
+static void
+test_redirect_wrong_master(void)
+{
+	struct lw_site_stats st;
+	const char *r;
+	struct lw_msg m;
+
+	net_init(2);
+	r = name_mastered_by(1);
+	memset(&m, 0, sizeof(m));
+	m.h.version = LW_PROTO_VERSION;
+	m.h.type = LW_MSG_REQUEST;
+	m.h.len = sizeof(m);
+	m.h.src = lw_site_self(N.site[1]);
+	m.h.dst = lw_site_self(N.site[0]);
+	m.h.epoch = 1;
+	m.h.lamport = 1000;
+	m.gid = lw_ls_gid("ls", 2);
+	m.namelen = (uint8_t)strlen(r);
+	memcpy(m.name, r, m.namelen);
+	m.mode = LW_LOCK_EX;
+	m.mode2 = LW_LOCK_IV;
+	m.dlmode = LW_LOCK_NL;
+	lw_site_receive(N.site[0], &m, 1, N.now, &N.out[0]);
+	CU_ASSERT_EQUAL_FATAL(N.out[0].msg.n, 1);
+	CU_ASSERT_EQUAL(N.out[0].msg.m[0].h.type, LW_MSG_REDIRECT);
+	CU_ASSERT_EQUAL(N.out[0].msg.m[0].site2, lw_site_self(N.site[1]));
+	/* Lamport: the reply is stamped after the time it received. */
+	CU_ASSERT(N.out[0].msg.m[0].h.lamport > 1000);
+	lw_site_get_stats(N.site[0], &st);
+	CU_ASSERT_EQUAL(st.lamport_high, 1000);
+	CU_ASSERT(st.lamport > 1000);
+	CU_ASSERT_EQUAL(st.master_resources, 0);
+	N.out[0].msg.n = 0;
+	net_fini(2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -446,6 +527,8 @@ main(int argc, char **argv)
 		  "convdeadlk_demotes_between_sites", test_convdeadlk_demotes_between_sites,
 		  "cancel_at_master", test_cancel_at_master,
 		  "bad_messages_dropped", test_bad_messages_dropped,
+		  "eviction_gives_back", test_eviction_gives_back,
+		  "redirect_wrong_master", test_redirect_wrong_master,
 		  NULL);
 	return lwt_run();
 }
