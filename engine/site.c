@@ -31,43 +31,6 @@ lw_msg_type_name(int type)
 }
 
 int
-lw_msgbuf_init(struct lw_msgbuf *b, uint32_t cap)
-{
-	if (cap == 0)
-		cap = 64;
-	b->m = calloc(cap, sizeof(*b->m));
-	if (b->m == NULL)
-		return -ENOMEM;
-	b->n = 0;
-	b->cap = cap;
-	b->lost = 0;
-	return 0;
-}
-
-void
-lw_msgbuf_fini(struct lw_msgbuf *b)
-{
-	free(b->m);
-	b->m = NULL;
-	b->n = b->cap = 0;
-}
-
-struct lw_msg *
-lw_msgbuf_grow(struct lw_msgbuf *b)
-{
-	uint32_t cap = b->cap ? b->cap * 2 : 64;
-	struct lw_msg *m;
-
-	if (cap < b->cap || (m = realloc(b->m, (size_t)cap * sizeof(*m))) == NULL) {
-		b->lost++;
-		return NULL;
-	}
-	b->m = m;
-	b->cap = cap;
-	return &b->m[b->n++];
-}
-
-int
 lw_site_out_init(struct lw_site_out *o)
 {
 	if (lw_evbuf_init(&o->ev, 256) < 0)
