@@ -148,9 +148,9 @@ void sim_chk_finish(struct sim_chk *c);
 void sim_chk_fail(struct sim_chk *c, int kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 unsigned int sim_chk_nviol(const struct sim_chk *c);
+/** NL/CR value block reads that were older than the last write (allowed, counted). */
+uint64_t sim_chk_stale_weak(const struct sim_chk *c);
 unsigned int sim_chk_nkind(const struct sim_chk *c, int kind);
-uint32_t sim_chk_npending(const struct sim_chk *c);
-uint32_t sim_chk_nlocks(const struct sim_chk *c);
 /** Violations reported from now on are about resource res. */
 void sim_chk_set_res(struct sim_chk *c, uint32_t res);
 /** The resource of the most recent violation (SIM_NO_RES: none known). */
@@ -166,8 +166,6 @@ uint32_t sim_chk_lock_res(const struct sim_chk *c, uint16_t site, uint32_t lkid)
 int sim_chk_site_uncovered(struct sim_chk *c, uint16_t site, uint32_t res, int held);
 /** Print the pending requests (liveness reports). */
 void sim_chk_dump_pending(const struct sim_chk *c, FILE *f);
-/** Was the request with this cookie accepted and not completed yet? */
-bool sim_chk_is_pending(const struct sim_chk *c, uint64_t cookie);
 
 /* --- event queue and network (sim_net.c) --------------------------------- */
 

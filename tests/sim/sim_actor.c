@@ -448,9 +448,10 @@ actor_act(struct sim *S, struct actor *a)
 		if (a->nh > 0) {
 			issue_unlock(S, a, 0, 0, NULL);
 		} else if (a->sweep_pos < S->nres - 1) {
-			uint32_t r = a->sweep_pos;
-			a->sweep_pos += S->nact;
-			issue_new(S, a, r, LW_LOCK_EX, LW_LKF_VALBLK, 0);
+			uint64_t enomem = S->enomem;
+			issue_new(S, a, a->sweep_pos, LW_LOCK_EX, LW_LKF_VALBLK, 0);
+			if (S->enomem == enomem)      /* refused for room: try it again later */
+				a->sweep_pos += S->nact;
 		} else {
 			a->done = 1;
 		}

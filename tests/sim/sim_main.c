@@ -4,20 +4,37 @@
  *
  * N nodes x W workers sites (engine/site.h) live in one process and talk
  * through an in-memory network with seeded delays: FIFO per ordered pair of
- * sites, reordered across pairs. Time is virtual (ns); a heap orders every
- * delivery, timer and client action by (time, sequence), so one seed gives
- * one run. Client actors (C per site, plus one counter actor per site) lock,
- * convert, unlock, cancel and react to blocking notices; the checker
- * (sim_check.c) looks at every request and event. At the end the load stops,
- * actors release everything, the run goes on until nothing is scheduled, and
- * then nothing may be pending, granted, or cached.
+ * sites, reordered across pairs, occasional hiccups on a pair. Time is
+ * virtual (ns); a heap orders every delivery, site timer and client action
+ * by (time, sequence), so one seed gives one run. Client actors (sim_actor.c:
+ * C per site plus one counter actor per site) lock, convert, unlock, cancel
+ * and react to blocking notices; the checker (sim_check.c) sees every
+ * request and event. A run has four phases:
+ *   1. load: OPS requests;
+ *   2. release: actors let go of everything, the run goes on until only idle
+ *      site timers are left and no site holds a cached mode;
+ *   3. the final counter read (EX + VALBLK on "ctr" = number of increments);
+ *   4. the sweep: EX + VALBLK on every resource, spread over the actors, must
+ *      be granted (a master still counting a holding its site gave up would
+ *      wait forever) and read the last value written; then quiet again.
+ * Besides the checker, after every call into a site the simulator checks,
+ * for each resource the call touched, that the sites' held modes
+ * (lw_site_held) are pairwise compatible and cover the site's own granted
+ * locks; it counts REQUESTs (one unanswered per site and resource, each
+ * answered once by GRANT/DENY/REDIRECT, CANCEL only while one is out); it runs
+ * lw_site_check every CHECK_EVERY steps; and at the end it requires every
+ * request completed, nothing granted or cached, no REQUEST unanswered, no
+ * site deadline left (unless --lenient-timers), and no lkb left in any table.
  *
  *   lw-sim --nodes N --workers W --clients C --resources R --ops OPS --seed S
  *          [--seeds A:B] [--locality P] [--flags all|basic] [--json]
- *          [--soak [--seconds T]] [--trail N] [--verbose]
+ *          [--soak [--seconds T]] [--trail N] [--verbose] [--watchdog S]
+ *          [--fault drop:N|dup:N|reorder] [--lenient-timers]
  *
- * Exit 0: no violation. 1: a violation (seed, virtual time and the last
- * trail lines are printed). 2: bad usage or setup failure.
+ * Exit 0: no violation. 1: a violation (the seed, the virtual time, the last
+ * trail lines, the history of the resource concerned, each site's held mode
+ * on it and a command line that reproduces it are printed). 2: bad usage or
+ * set-up failure.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -34,7 +51,7 @@
 #include "sim_priv.h"
 
 static volatile sig_atomic_t interrupted;
-static bool opt_strict_timers;
+static bool opt_strict_timers = true;
 static int opt_fault;
 static uint64_t opt_fault_at;
 static unsigned int opt_watchdog = 120;    /* wall seconds per seed */
@@ -154,30 +171,13 @@ actor_of(struct sim *S, unsigned int si, uint32_t session)
 	return NULL;
 }
 
-static uint32_t
-res_of_name(const struct sim *S, const uint8_t *name, unsigned int len)
-{
-	uint32_t v = 0;
-
-	if (len == 3 && memcmp(name, "ctr", 3) == 0)
-		return S->nres - 1;
-	if (len < 2 || len > 8 || name[0] != 'r')
-		return SIM_NO_RES;
-	for (unsigned int i = 1; i < len; i++) {
-		if (name[i] < '0' || name[i] > '9')
-			return SIM_NO_RES;
-		v = v * 10 + (uint32_t)(name[i] - '0');
-	}
-	return v < S->nres - 1 ? v : SIM_NO_RES;
-}
-
 static void
 trail_msg(struct sim *S, const char *what, const struct lw_msg *m)
 {
 	char s1[16], s2[16], s3[16];
 	unsigned int len = m->namelen <= LW_RESNAME_MAXLEN ? m->namelen : 0;
 
-	uint32_t res = res_of_name(S, m->name, len);
+	uint32_t res = sim_res_of_name(S, m->name, len);
 
 	sim_touch(S, res);
 	sim_trail_res(res,
@@ -223,108 +223,6 @@ net_delay(struct sim *S, unsigned int src, unsigned int dst)
 	return d * US;
 }
 
-void
-sim_touch(struct sim *S, uint32_t res)
-{
-	if (res >= S->nres)
-		return;
-	for (unsigned int i = 0; i < S->ntouched; i++)
-		if (S->touched[i] == res)
-			return;
-	if (S->ntouched < sizeof(S->touched) / sizeof(S->touched[0]))
-		S->touched[S->ntouched++] = res;
-}
-
-/*
- * The modes the sites hold on a resource must be pairwise compatible at
- * every moment (a site lowers its mode when it sends DOWNGRADE and raises it
- * when a GRANT arrives, so it never holds more than its master thinks), and
- * each covers the site's own granted client locks (NL needs no master).
- */
-static void
-held_checks(struct sim *S)
-{
-	char s1[16], s2[16];
-
-	for (unsigned int t = 0; t < S->ntouched; t++) {
-		uint32_t r = S->touched[t];
-		const char *name = S->rname[r];
-		size_t len = strlen(name);
-
-		for (unsigned int i = 0; i < S->nsites; i++)
-			S->heldbuf[i] = (int8_t)lw_site_held(S->site[i].s, S->site[i].lsid, name, len);
-		sim_chk_set_res(S->chk, r);
-		for (unsigned int i = 0; i < S->nsites; i++) {
-			int hi = S->heldbuf[i];
-			if (hi == LW_LOCK_IV)
-				continue;
-			for (unsigned int j = i + 1; j < S->nsites; j++) {
-				if (sim_compat(hi, S->heldbuf[j]))
-					continue;
-				sim_fail(S, SV_HELD, "%s holds %s and %s holds %s on %s",
-					 sim_site_name(S->site[i].id, s1), sim_mode_name(hi),
-					 sim_site_name(S->site[j].id, s2),
-					 sim_mode_name(S->heldbuf[j]), name);
-			}
-		}
-		for (unsigned int i = 0; i < S->nsites; i++) {
-			int j = sim_chk_site_uncovered(S->chk, S->site[i].id, r, S->heldbuf[i]);
-			if (j == LW_LOCK_IV)
-				continue;
-			sim_fail(S, SV_HELD, "%s holds %s on %s, but its clients are granted %s",
-				 sim_site_name(S->site[i].id, s1), sim_mode_name(S->heldbuf[i]), name,
-				 sim_mode_name(j));
-		}
-	}
-	S->ntouched = 0;
-}
-
-/*
- * REQUEST accounting: a site asks a master one REQUEST at a time per
- * resource and each gets exactly one answer (GRANT, DENY or REDIRECT); a
- * CANCEL only goes out while a REQUEST is unanswered.
- */
-static void
-count_sent(struct sim *S, unsigned int si, uint32_t res, const struct lw_msg *m)
-{
-	char sn[16];
-	int16_t *a;
-
-	if (res >= S->nres)
-		return;
-	a = &S->asking[(size_t)si * S->nres + res];
-	sim_chk_set_res(S->chk, res);
-	if (m->h.type == LW_MSG_REQUEST) {
-		if (*a != 0)
-			sim_fail(S, SV_EVENT, "%s sent a REQUEST for %s while %d earlier one(s) are "
-				 "unanswered", sim_site_name(S->site[si].id, sn), S->rname[res], *a);
-		(*a)++;
-	} else if (m->h.type == LW_MSG_CANCEL && *a == 0) {
-		sim_fail(S, SV_EVENT, "%s sent CANCEL for %s with no REQUEST unanswered",
-			 sim_site_name(S->site[si].id, sn), S->rname[res]);
-	}
-}
-
-static void
-count_delivered(struct sim *S, unsigned int di, const struct lw_msg *m)
-{
-	uint32_t res = res_of_name(S, m->name, m->namelen <= LW_RESNAME_MAXLEN ? m->namelen : 0);
-	char sn[16];
-	int16_t *a;
-
-	if (res >= S->nres || (m->h.type != LW_MSG_GRANT && m->h.type != LW_MSG_DENY &&
-			       m->h.type != LW_MSG_REDIRECT))
-		return;
-	a = &S->asking[(size_t)di * S->nres + res];
-	if (*a == 0) {
-		sim_chk_set_res(S->chk, res);
-		sim_fail(S, SV_EVENT, "%s received %s for %s, which it did not ask for",
-			 sim_site_name(S->site[di].id, sn), lw_msg_type_name(m->h.type), S->rname[res]);
-		return;
-	}
-	(*a)--;
-}
-
 /* After every call into site si: send its messages, hand its events out. */
 void
 sim_drain(struct sim *S, unsigned int si, bool after_tick)
@@ -349,9 +247,9 @@ sim_drain(struct sim *S, unsigned int si, bool after_tick)
 		if (m->h.type == LW_MSG_REDIRECT)
 			sim_fail(S, SV_EVENT, "%s sent REDIRECT although the map never changes",
 			     sim_site_name(ss->id, sn));
-		uint32_t mres = res_of_name(S, m->name, m->namelen <= LW_RESNAME_MAXLEN ? m->namelen : 0);
+		uint32_t mres = sim_res_of_name(S, m->name, m->namelen <= LW_RESNAME_MAXLEN ? m->namelen : 0);
 		sim_touch(S, mres);
-		count_sent(S, si, mres, m);
+		sim_count_sent(S, si, mres, m);
 		S->sent++;
 		int copies = 1;
 		if (S->fault == FAULT_DROP && S->sent == S->fault_at)
@@ -372,8 +270,6 @@ sim_drain(struct sim *S, unsigned int si, bool after_tick)
 			sim_push(S, t, EV_MSG, (uint32_t)di, slot);
 		}
 	}
-	if (S->net.inflight > S->max_inflight)
-		S->max_inflight = S->net.inflight;
 	if (o->msg.lost != 0 || o->ev.lost != 0) {
 		sim_fail(S, SV_EVENT, "%s lost %" PRIu64 " messages and %" PRIu64 " events (out of memory)",
 		     sim_site_name(ss->id, sn), o->msg.lost, o->ev.lost);
@@ -394,22 +290,11 @@ sim_drain(struct sim *S, unsigned int si, bool after_tick)
 			     sim_site_name(ss->id, sn), ev->session);
 	}
 	o->ev.n = 0;
-	held_checks(S);
+	sim_held_checks(S);
 	schedule_tick(S, si, after_tick);
 }
 
 /* --- the run ------------------------------------------------------------- */
-
-static void
-site_checks(struct sim *S)
-{
-	char sn[16];
-
-	for (unsigned int i = 0; i < S->nsites; i++)
-		if (lw_site_check(S->site[i].s) != 0)
-			sim_fail(S, SV_SITE_CHECK, "lw_site_check(%s) failed (step %" PRIu64 ")",
-			     sim_site_name(S->site[i].id, sn), S->steps);
-}
 
 static void
 deliver(struct sim *S, const struct sim_ev *first)
@@ -432,15 +317,15 @@ deliver(struct sim *S, const struct sim_ev *first)
 		S->nonticks--;
 	}
 	for (unsigned int i = 0; i < n; i++)
-		count_delivered(S, di, &batch[i]);
+		sim_count_delivered(S, di, &batch[i]);
 	S->msgs += n;
-	S->batches++;
 	sim_call_begin(S, "lw_site_receive", ss->id);
 	uint32_t k = lw_site_receive(ss->s, batch, n, S->now, &ss->out);
 	sim_call_end();
 	if (k != n)
 		sim_fail(S, SV_EVENT, "lw_site_receive took %u of %u messages", k, n);
 	sim_drain(S, di, false);
+	S->nanswered = 0;
 }
 
 static uint64_t
@@ -449,32 +334,6 @@ time_cap(const struct sim *S)
 	if (S->stopping)
 		return S->stop_time + QUIESCE_NS;
 	return S->sh.ops * 2 * MS + 10000 * MS;
-}
-
-/* How many (site, resource) pairs still hold a mode; lists the first few. */
-static unsigned int
-count_held(struct sim *S, FILE *f, unsigned int show)
-{
-	unsigned int n = 0;
-	char sn[16];
-
-	S->first_held = SIM_NO_RES;
-
-	for (unsigned int i = 0; i < S->nsites; i++) {
-		struct ssite *ss = &S->site[i];
-		for (uint32_t r = 0; r < S->nres; r++) {
-			int m = lw_site_held(ss->s, ss->lsid, S->rname[r], strlen(S->rname[r]));
-			if (m == LW_LOCK_IV)
-				continue;
-			if (n == 0)
-				S->first_held = r;
-			if (f != NULL && n < show)
-				fprintf(f, "  %s holds %s on %s\n", sim_site_name(ss->id, sn),
-					sim_mode_name(m), S->rname[r]);
-			n++;
-		}
-	}
-	return n;
 }
 
 /*
@@ -490,7 +349,7 @@ tick_only_quiet(struct sim *S)
 	if (S->probe_gap < 50 * US)
 		S->probe_gap = 50 * US;
 	S->next_probe = S->now + S->probe_gap;
-	if (count_held(S, NULL, 0) != 0) {
+	if (sim_count_held(S, NULL, 0) != 0) {
 		if (S->probe_gap < 5 * MS)
 			S->probe_gap *= 2;
 		return false;
@@ -562,7 +421,7 @@ run(struct sim *S)
 			break;
 		}
 		if (S->steps % CHECK_EVERY == 0)
-			site_checks(S);
+			sim_site_checks(S);
 		if (sim_chk_nviol(S->chk) != 0)
 			return true;
 		if (S->stopping && S->nonticks == 0 && S->now >= S->next_probe && tick_only_quiet(S))
@@ -577,7 +436,7 @@ not_quiet(struct sim *S)
 	unsigned int counts[5] = {0};
 	char sn[16];
 
-	count_held(S, NULL, 0);
+	sim_count_held(S, NULL, 0);
 	sim_chk_set_res(S->chk, S->first_held);
 
 	for (uint32_t i = 0; i < S->heap.n; i++)
@@ -588,7 +447,7 @@ not_quiet(struct sim *S)
 	     "%u cancel timers", S->steps, S->now, S->stopping ? "stopped" : "still running",
 	     S->stop_time, counts[EV_MSG], counts[EV_TICK], counts[EV_WAKE], counts[EV_CANCEL]);
 	sim_chk_dump_pending(S->chk, stderr);
-	unsigned int h = count_held(S, stderr, 12);
+	unsigned int h = sim_count_held(S, stderr, 12);
 	if (h != 0)
 		fprintf(stderr, "  (%u cached modes in all)\n", h);
 	for (unsigned int i = 0; i < S->nsites; i++) {
@@ -596,48 +455,6 @@ not_quiet(struct sim *S)
 		if (d != UINT64_MAX)
 			fprintf(stderr, "  %s next deadline %" PRIu64 "\n",
 				sim_site_name(S->site[i].id, sn), d);
-	}
-}
-
-static void
-end_checks(struct sim *S)
-{
-	char sn[16];
-	unsigned int cached = 0;
-
-	for (unsigned int i = 0; i < S->nact; i++) {
-		struct actor *a = &S->act[i];
-		if (a->nh != 0)
-			sim_fail(S, SV_LEFT_HELD, "actor a%u (%s) still holds %u lock(s) at the end", a->id,
-			     sim_site_name(S->site[a->site].id, sn), a->nh);
-	}
-	sim_chk_finish(S->chk);
-	site_checks(S);
-	unsigned int unanswered = 0;
-	for (unsigned int i = 0; i < S->nsites; i++)
-		for (uint32_t r = 0; r < S->nres; r++)
-			if (S->asking[(size_t)i * S->nres + r] != 0 && unanswered++ < 5) {
-				sim_chk_set_res(S->chk, r);
-				sim_fail(S, SV_MISSING, "%s: a REQUEST for %s was never answered",
-					 sim_site_name(S->site[i].id, sn), S->rname[r]);
-			}
-	for (unsigned int i = 0; i < S->nsites; i++) {
-		struct ssite *ss = &S->site[i];
-		struct lw_site_stats st;
-
-		lw_site_get_stats(ss->s, &st);
-		if (st.engine.locks != 0)
-			sim_fail(S, SV_LEFT_HELD, "%s: its table still has %u lock(s) after every client "
-			     "unlocked", sim_site_name(ss->id, sn), st.engine.locks);
-		for (uint32_t r = 0; r < S->nres; r++) {
-			int m = lw_site_held(ss->s, ss->lsid, S->rname[r], strlen(S->rname[r]));
-			if (m == LW_LOCK_IV)
-				continue;
-			if (cached++ < 5)
-				sim_fail(S, SV_CACHE, "%s still holds %s on %s after the run went quiet "
-				     "(cache_idle_ns %llu)", sim_site_name(ss->id, sn), sim_mode_name(m),
-				     S->rname[r], (unsigned long long)CACHE_IDLE_NS);
-		}
 	}
 }
 
@@ -674,7 +491,6 @@ sim_init(struct sim *S, const struct shape *sh, uint64_t seed)
 	memset(S, 0, sizeof(*S));
 	S->sh = *sh;
 	S->seed = seed;
-	S->trail_lines = 30;
 	S->strict_timers = opt_strict_timers;
 	S->fault = opt_fault;
 	S->fault_at = opt_fault_at;
@@ -714,6 +530,8 @@ sim_init(struct sim *S, const struct shape *sh, uint64_t seed)
 		sim_chk_res(S->chk, r, S->rname[r]);
 
 	uint32_t local_res = R + 17 < 64 ? 64 : (R + 17 > 2048 ? 2048 : R + 17);
+	if (sh->table != 0)
+		local_res = sh->table;
 	for (unsigned int k = 0; k < S->nsites; k++) {
 		struct ssite *ss = &S->site[k];
 		struct lw_site_conf conf;
@@ -789,23 +607,32 @@ print_result(const struct sim *S, const struct result *res, bool json)
 
 	if (json) {
 		printf("{\"seed\": %" PRIu64 ", \"nodes\": %u, \"workers\": %u, \"clients\": %u, "
-		       "\"resources\": %u, \"locality\": %.2f, \"flags\": \"%s\", \"ops\": %" PRIu64
+		       "\"resources\": %u, \"table\": %u, \"locality\": %.2f, \"flags\": \"%s\", "
+		       "\"ops\": %" PRIu64
 		       ", \"violations\": %u, \"messages\": %" PRIu64 ", \"messages_per_op\": %.3f, "
 		       "\"local_grant_ratio\": %.4f, \"sim_time_ns\": %" PRIu64
 		       ", \"wall_seconds\": %.3f, \"sim_ops_per_wall_sec\": %.0f}\n",
 		       res->seed, S->sh.nodes, S->sh.workers, S->sh.clients, S->sh.resources,
-		       S->sh.locality_ppm / 1e6, S->sh.flags_all ? "all" : "basic", res->ops,
+		       S->sh.table, S->sh.locality_ppm / 1e6, S->sh.flags_all ? "all" : "basic", res->ops,
 		       res->violations, res->msgs, res->mpo, res->lgr, res->sim_ns, res->wall, rate);
 	} else {
 		printf("seed %" PRIu64 ": %s  ops %" PRIu64 "  violations %u  messages %" PRIu64
 		       " (%.2f/op)  local grants %.1f%%  sim %.3f ms  wall %.3f s  %.0f ops/s"
 		       "  [cancels %" PRIu64 ", basts %" PRIu64 ", EAGAIN %" PRIu64 ", EDEADLK %" PRIu64
 		       ", ETIMEDOUT %" PRIu64 ", ECANCEL %" PRIu64 ", DEMOTED %" PRIu64 ", ALTMODE %"
-		       PRIu64 ", LVB reads %" PRIu64 " (%" PRIu64 " not valid), counter %" PRIu64 "]\n",
+		       PRIu64 ", LVB reads %" PRIu64 " (%" PRIu64 " not valid, %" PRIu64 " older NL/CR)"
+		       ", counter %" PRIu64 "]\n",
 		       res->seed, res->violations ? "FAIL" : "ok", res->ops, res->violations,
 		       res->msgs, res->mpo, res->lgr * 100, res->sim_ns / 1e6, res->wall, rate,
 		       S->cancels, S->basts, S->failures[0], S->failures[1], S->failures[2],
-		       S->failures[3], S->demoted, S->altmode, S->lvb_reads, S->notvalid, S->ctr_incr);
+		       S->failures[3], S->demoted, S->altmode, S->lvb_reads, S->notvalid,
+		       sim_chk_stale_weak(S->chk), S->ctr_incr);
+		if (S->evicted != 0)
+			printf("seed %" PRIu64 ": %" PRIu64 " idle resources evicted from full tables\n",
+			       res->seed, S->evicted);
+		if (S->enomem != 0)
+			printf("seed %" PRIu64 ": %" PRIu64 " requests refused with -ENOMEM (tables full)\n",
+			       res->seed, S->enomem);
 	}
 	fflush(stdout);
 }
@@ -813,10 +640,14 @@ print_result(const struct sim *S, const struct result *res, bool json)
 static void
 print_repro(const struct shape *sh, uint64_t seed)
 {
+	char table[32] = "";
+
+	if (sh->table != 0)
+		snprintf(table, sizeof(table), " --table %u", sh->table);
 	fprintf(stderr, "reproduce: lw-sim --nodes %u --workers %u --clients %u --resources %u "
-		"--ops %" PRIu64 " --seed %" PRIu64 " --locality %.2f --flags %s\n", sh->nodes,
+		"--ops %" PRIu64 " --seed %" PRIu64 " --locality %.2f --flags %s%s\n", sh->nodes,
 		sh->workers, sh->clients, sh->resources, sh->ops, seed, sh->locality_ppm / 1e6,
-		sh->flags_all ? "all" : "basic");
+		sh->flags_all ? "all" : "basic", table);
 }
 
 static double
@@ -845,7 +676,6 @@ run_seed(const struct shape *sh, uint64_t seed, bool json, unsigned int trail, b
 		free(S);
 		return 2;
 	}
-	S->trail_lines = trail;
 	sim_in_call.seed = seed;
 	sim_in_call.what = NULL;
 	cur_shape = sh;
@@ -891,7 +721,7 @@ run_seed(const struct shape *sh, uint64_t seed, bool json, unsigned int trail, b
 			not_quiet(S);
 	}
 	if (sim_chk_nviol(S->chk) == 0)
-		end_checks(S);
+		sim_end_checks(S);
 
 	struct lw_site_stats st;
 	uint64_t lg = 0, rg = 0;
@@ -899,6 +729,7 @@ run_seed(const struct shape *sh, uint64_t seed, bool json, unsigned int trail, b
 		lw_site_get_stats(S->site[i].s, &st);
 		lg += st.local_grants;
 		rg += st.remote_grants;
+		S->evicted += st.engine.res_reclaimed;
 	}
 	res.ops = S->submitted;
 	res.msgs = S->msgs;
@@ -960,8 +791,10 @@ usage(FILE *f)
 		"  --seconds T      soak duration\n"
 		"  --trail N        trail lines to print on a violation (default 30, max %u)\n"
 		"  --verbose        print every trail line as it happens\n"
-		"  --strict-timers  a site deadline left when all is quiet is a violation\n"
+		"  --lenient-timers a site deadline left when all is quiet is no violation\n"
 		"  --watchdog S     a seed taking more than S wall seconds fails (default 120, 0 off)\n"
+		"  --table N        resources in each site's local table (default R + 17, 64..2048):\n"
+		"                   small tables make sites give cached modes back under pressure\n"
 		"  --fault F        break the network on purpose to see the checker fire:\n"
 		"                   drop:N / dup:N (the Nth message sent), reorder (no FIFO)\n"
 		"  --quiet          print only failures and the summary of a range\n",
@@ -983,6 +816,10 @@ random_shape(struct shape *sh, uint64_t seed, uint64_t ops)
 	sh->locality_ppm = loc[sim_rng_below(&r, 3)];
 	sh->flags_all = sim_rng_below(&r, 4) != 0;
 	sh->ops = ops ? ops : sim_rng_range(&r, 300, 3000);
+	/* a quarter of the runs under table pressure, some long ones */
+	sh->table = sim_rng_below(&r, 4) == 0 ? (uint32_t)sim_rng_range(&r, 8, 48) : 0;
+	if (!ops && sim_rng_below(&r, 10) == 0)
+		sh->ops = sim_rng_range(&r, 10000, 30000);
 }
 
 static const char *eal_prog = "lw-sim";
@@ -1032,8 +869,10 @@ main(int argc, char **argv)
 		{"trail", required_argument, NULL, 'T'}, {"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
 		{"strict-timers", no_argument, NULL, 'X'},
+		{"lenient-timers", no_argument, NULL, 'Y'},
 		{"watchdog", required_argument, NULL, 'W'},
 		{"fault", required_argument, NULL, 'F'},
+		{"table", required_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -1125,6 +964,9 @@ main(int argc, char **argv)
 		case 'X':
 			opt_strict_timers = true;
 			break;
+		case 'Y':
+			opt_strict_timers = false;
+			break;
 		case 'F':
 			if (strcmp(optarg, "reorder") == 0) {
 				opt_fault = FAULT_REORDER;
@@ -1135,6 +977,11 @@ main(int argc, char **argv)
 			} else {
 				goto bad;
 			}
+			break;
+		case 'P':
+			if (!parse_u64(optarg, &v) || v < 4 || v > 1000000)
+				goto bad;
+			sh.table = (uint32_t)v;
 			break;
 		case 'W':
 			if (!parse_u64(optarg, &v) || v > 86400)

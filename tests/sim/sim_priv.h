@@ -35,6 +35,7 @@ struct shape {
 	unsigned int nodes, workers, clients, resources;
 	uint64_t ops;
 	uint32_t locality_ppm;
+	uint32_t table;          /* local table size, 0: from resources */
 	bool flags_all;
 };
 
@@ -105,11 +106,9 @@ struct sim {
 	uint32_t nres;           /* R + 1: index R is the counter "ctr" */
 	char (*rname)[16];
 	/* counts */
-	uint64_t msgs, batches, enomem, cancels, cancels_busy, basts, reacts;
+	uint64_t msgs, enomem, cancels, cancels_busy, basts, reacts, evicted;
 	uint64_t completes, grants, failures[8];
 	uint64_t demoted, altmode, notvalid, lvb_reads;
-	uint64_t max_inflight;
-	unsigned int trail_lines;
 	bool failed;
 	/* quiescence: sites may keep a tick armed with nothing to do */
 	uint64_t nonticks;       /* scheduled events other than ticks */
@@ -120,9 +119,10 @@ struct sim {
 	/* resources touched by the current call into a site (held checks) */
 	uint32_t touched[64];
 	unsigned int ntouched;
-	bool touched_all;
 	int8_t *heldbuf;         /* nsites */
 	int16_t *asking;         /* [site * nres + res]: REQUESTs sent, not answered yet */
+	uint32_t answered[32];   /* resources answered in the batch being delivered */
+	unsigned int nanswered;
 	bool strict_timers;      /* such a deadline is a violation */
 	/* fault injection (--fault): break the network's promises on purpose */
 	int fault;               /* FAULT_* */
@@ -198,6 +198,18 @@ void sim_wake(struct sim *S, struct actor *a, uint64_t delay);
 void sim_drain(struct sim *S, unsigned int si, bool after_tick);
 /** Resource res is involved in the current call (its held modes get checked). */
 void sim_touch(struct sim *S, uint32_t res);
+
+/* sim_invariants.c */
+/** The index of a resource named in a message ("r12", "ctr"), SIM_NO_RES if none. */
+uint32_t sim_res_of_name(const struct sim *S, const uint8_t *name, unsigned int len);
+/** Check held modes on the resources the last call touched, then forget them. */
+void sim_held_checks(struct sim *S);
+void sim_count_sent(struct sim *S, unsigned int si, uint32_t res, const struct lw_msg *m);
+void sim_count_delivered(struct sim *S, unsigned int di, const struct lw_msg *m);
+void sim_site_checks(struct sim *S);
+/** How many (site, resource) pairs hold a mode; prints the first `show` to f. */
+unsigned int sim_count_held(struct sim *S, FILE *f, unsigned int show);
+void sim_end_checks(struct sim *S);
 
 /* sim_actor.c */
 /** Submit one request for actor a (pk: PK_NEW/CONV/UNLOCK, PK_NONE for a cancel). */
