@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * frame.h — the lockwire wire format: one Ethernet/IPv4/UDP frame carrying
+ * a lockwire header and a batch of protocol messages (struct lw_msg).
+ *
+ * DESIGN
+ *   Ethernet (14) | IPv4 (20, no options, DF, TTL 64) | UDP (8) |
+ *   struct lw_frame_hdr (40) | nmsgs x struct lw_msg (152 each)
+ *
+ * - Ethernet, IPv4 and UDP fields are big-endian (network order); the
+ *   lockwire header is little-endian and naturally aligned, each offset
+ *   static_asserted. Messages are copied as bytes (the engine's struct, a
+ *   little-endian host is asserted); pktio checks only that each one's
+ *   h.len is sizeof(struct lw_msg).
+ * - UDP destination port = base port + destination worker (NIC steering);
+ *   source port = base port + source worker. The UDP checksum is 0 (allowed
+ *   over IPv4) and is not verified; the IPv4 header checksum is.
+ * - seq numbers the frame on its (source site, destination site) channel;
+ *   ack is cumulative: the highest in-order seq received from the peer.
+ *   An ack-only frame (LW_FRAME_F_ACKONLY) has no messages and its seq is
+ *   not part of the sequence (the channel neither stores nor acks it).
+ * - Decoding never trusts a length: every field is checked against the
+ *   bytes actually present before it is used, and the frame is read with
+ *   memcpy (it sits at an odd offset in a packet buffer).
+ *
+ * Pure functions, no state: any thread may call them.
+ */
+#ifndef LW_FRAME_H
+#define LW_FRAME_H
+
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg.h"
+
+#define LW_FRAME_MAGIC    0x3152574Cu  /* "LWR1" as bytes on the wire */
+#define LW_FRAME_VERSION  1
+
+#define LW_FRAME_F_ACKONLY 0x01u       /* no messages; seq is not sequenced */
+#define LW_FRAME_F_ALL     (LW_FRAME_F_ACKONLY)
+
+#define LW_FRAME_ETH_LEN   14
+#define LW_FRAME_IP_LEN    20
+#define LW_FRAME_UDP_LEN   8
+#define LW_FRAME_L2L4_LEN  (LW_FRAME_ETH_LEN + LW_FRAME_IP_LEN + LW_FRAME_UDP_LEN)
+
+/** The lockwire header, little-endian, after the UDP header. */
+struct lw_frame_hdr {
+	uint32_t magic;        /* LW_FRAME_MAGIC */
+	uint8_t  version;      /* LW_FRAME_VERSION */
+	uint8_t  flags;        /* LW_FRAME_F_* */
+	uint16_t hdr_len;      /* sizeof(struct lw_frame_hdr) */
+	uint32_t cluster;      /* cluster id: frames of another cluster are dropped */
+	uint8_t  src_node;
+	uint8_t  src_worker;
+	uint8_t  dst_node;
+	uint8_t  dst_worker;
+	uint32_t epoch;        /* sender's view epoch */
+	uint32_t seq;          /* this frame's channel seq */
+	uint32_t ack;          /* cumulative ack for the reverse direction */
+	uint16_t nmsgs;        /* messages that follow */
+	uint16_t payload_len;  /* nmsgs * sizeof(struct lw_msg) */
+	uint64_t rsvd;         /* 0 */
+};
+
+static_assert(offsetof(struct lw_frame_hdr, magic) == 0, "lw_frame_hdr layout");
+static_assert(offsetof(struct lw_frame_hdr, version) == 4, "lw_frame_hdr layout");
+static_assert(offsetof(struct lw_frame_hdr, flags) == 5, "lw_frame_hdr layout");
+static_assert(offsetof(struct lw_frame_hdr, hdr_len) == 6, "lw_frame_hdr layout");
+static_assert(offsetof(struct lw_frame_hdr, cluster) == 8, "lw_frame_hdr layout");
+static_assert(offsetof(struct lw_frame_hdr, src_node) == 12, "lw_frame_hdr layout");
+static_assert(offsetof(struct lw_frame_hdr, src_worker) == 13, "lw_frame_hdr layout");
+static_assert(offsetof(struct lw_frame_hdr, dst_node) == 14, "lw_frame_hdr layout");
+static_assert(offsetof(struct lw_frame_hdr, dst_worker) == 15, "lw_frame_hdr layout");
+static_assert(offsetof(struct lw_frame_hdr, epoch) == 16, "lw_frame_hdr layout");
+static_assert(offsetof(struct lw_frame_hdr, seq) == 20, "lw_frame_hdr layout");
+static_assert(offsetof(struct lw_frame_hdr, ack) == 24, "lw_frame_hdr layout");
+static_assert(offsetof(struct lw_frame_hdr, nmsgs) == 28, "lw_frame_hdr layout");
+static_assert(offsetof(struct lw_frame_hdr, payload_len) == 30, "lw_frame_hdr layout");
+static_assert(offsetof(struct lw_frame_hdr, rsvd) == 32, "lw_frame_hdr layout");
+static_assert(sizeof(struct lw_frame_hdr) == 40, "lw_frame_hdr layout");
+
+/** Bytes of a frame with no messages. */
+#define LW_FRAME_MIN_LEN   (LW_FRAME_L2L4_LEN + (int)sizeof(struct lw_frame_hdr))
+/** Bytes of a frame with n messages. */
+#define LW_FRAME_LEN(n)    (LW_FRAME_MIN_LEN + (n) * (int)sizeof(struct lw_msg))
+/** Messages that fit in one frame for an IP MTU (1500: 9). */
+#define LW_FRAME_MSGS_PER_MTU(mtu) \
+	(((mtu) - LW_FRAME_IP_LEN - LW_FRAME_UDP_LEN - (int)sizeof(struct lw_frame_hdr)) / \
+	 (int)sizeof(struct lw_msg))
+/** The most messages the length fields can describe. */
+#define LW_FRAME_MAX_MSGS  LW_FRAME_MSGS_PER_MTU(65535)
+
+/** One end of a frame. */
+struct lw_frame_addr {
+	uint8_t  mac[6];
+	uint16_t base_port;    /* UDP port = base_port + worker */
+	uint32_t ipv4;         /* host order */
+	uint8_t  node;
+	uint8_t  worker;
+};
+
+/** What a receiver accepts. */
+struct lw_frame_expect {
+	uint32_t cluster;
+	uint32_t epoch;          /* frames of an older epoch are stale */
+	uint64_t known_nodes[4]; /* bitmap of the 256 node ids */
+	uint16_t base_port;
+	uint16_t nworkers;       /* workers on this node; 0: any (up to 256) */
+	uint8_t  my_node;
+};
+
+/** A parsed frame. msgs points into the caller's buffer (unaligned). */
+struct lw_frame_view {
+	uint8_t  src_mac[6];
+	uint8_t  flags;
+	uint8_t  src_node;
+	uint8_t  src_worker;
+	uint8_t  dst_node;
+	uint8_t  dst_worker;
+	uint16_t nmsgs;
+	uint32_t src_ipv4;       /* host order */
+	uint32_t cluster;
+	uint32_t epoch;
+	uint32_t seq;
+	uint32_t ack;
+	uint32_t len;            /* bytes of the frame (without Ethernet padding) */
+	const uint8_t *msgs;     /* nmsgs * sizeof(struct lw_msg) bytes */
+};
+
+/** Why lw_frame_parse rejected a frame (it returns the negative value). */
+enum lw_frame_drop {
+	LW_FRAME_OK = 0,
+	LW_FRAME_TRUNCATED,      /* fewer bytes than a header or a length says */
+	LW_FRAME_NOT_IPV4,       /* not IPv4, or IPv4 with options */
+	LW_FRAME_BAD_IP,         /* bad IPv4 checksum, a fragment, or bad total length */
+	LW_FRAME_NOT_UDP,
+	LW_FRAME_BAD_PORT,       /* not base + a worker, or not dst_worker's port */
+	LW_FRAME_BAD_MAGIC,
+	LW_FRAME_BAD_VERSION,
+	LW_FRAME_BAD_FLAGS,      /* unknown flag bits */
+	LW_FRAME_BAD_CLUSTER,
+	LW_FRAME_UNKNOWN_NODE,   /* source node not in the view */
+	LW_FRAME_NOT_FOR_ME,     /* destination node is not this node */
+	LW_FRAME_STALE_EPOCH,
+	LW_FRAME_BAD_LENGTH,     /* lengths disagree: UDP, hdr_len, nmsgs, payload_len */
+	LW_FRAME_BAD_MSG,        /* a message's h.len is not sizeof(struct lw_msg) */
+	LW_FRAME_NDROPS
+};
+
+/** Dropped frames by reason (index enum lw_frame_drop; [LW_FRAME_OK] counts accepted). */
+struct lw_frame_drops {
+	uint64_t n[LW_FRAME_NDROPS];
+};
+
+/** Messages by type, received and sent ([0]: unknown types). */
+struct lw_msg_counters {
+	uint64_t rx[LW_MSG_NTYPES];
+	uint64_t tx[LW_MSG_NTYPES];
+};
+
+/**
+ * Build a frame in buf: headers for src -> dst, then n messages copied.
+ * flags: LW_FRAME_F_* (LW_FRAME_F_ACKONLY needs n == 0).
+ * Returns the frame length (> 0), -ENOSPC when cap is too small or n too
+ * large for the length fields, -EINVAL on bad arguments (a message whose
+ * h.len is not sizeof(struct lw_msg), unknown flags, msgs NULL with n > 0).
+ */
+int lw_frame_build(void *buf, size_t cap, const struct lw_frame_addr *src,
+		   const struct lw_frame_addr *dst, uint32_t cluster, uint32_t epoch,
+		   uint32_t seq, uint32_t ack, uint8_t flags,
+		   const struct lw_msg *msgs, uint16_t n);
+
+/**
+ * Parse and check the len bytes at buf against ex; fill *out.
+ * Returns 0, or -(enum lw_frame_drop) saying why the frame is dropped.
+ * Ethernet padding after the IPv4 total length is allowed and ignored.
+ */
+int lw_frame_parse(const void *buf, size_t len, const struct lw_frame_expect *ex,
+		   struct lw_frame_view *out);
+
+/** Copy message i of a parsed frame to *m. Returns 0, -ERANGE when i >= nmsgs. */
+int lw_frame_msg(const struct lw_frame_view *v, uint16_t i, struct lw_msg *m);
+
+/**
+ * Rewrite the ack of a built frame in place (a retransmission carries the
+ * current ack). Returns 0, -EINVAL when buf is not a lockwire frame.
+ */
+int lw_frame_set_ack(void *buf, size_t len, uint32_t ack);
+
+/** Mark node as known (or not) in ex->known_nodes. */
+void lw_frame_expect_node(struct lw_frame_expect *ex, uint8_t node, int known);
+
+/** Count the result rc of lw_frame_parse (0 or negative). */
+void lw_frame_drop_count(struct lw_frame_drops *d, int rc);
+
+/** Name of a drop reason ("TRUNCATED"...), "?" when unknown. */
+const char *lw_frame_drop_name(int reason);
+
+/** Count the messages of a parsed frame as received, by type. */
+void lw_msg_count_rx(struct lw_msg_counters *c, const struct lw_frame_view *v);
+
+/** Count n messages as sent, by type. */
+void lw_msg_count_tx(struct lw_msg_counters *c, const struct lw_msg *msgs, uint16_t n);
+
+#endif /* LW_FRAME_H */
