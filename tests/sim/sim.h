@@ -145,6 +145,12 @@ bool sim_chk_stalled(struct sim_chk *c, uint32_t res, uint64_t quiet_ns);
 /** End of a run: nothing may be pending or granted. */
 void sim_chk_finish(struct sim_chk *c);
 /** Record (and unless quiet, print) a violation found elsewhere. */
+/* A checked property of what the sites did: false fails the run (kind: SV_*). */
+#define LW_CHECK_EVENTS(c, cond, kind, ...) do {                \
+		if (!(cond))                                     \
+			sim_chk_fail((c), (kind), __VA_ARGS__);  \
+	} while (0)
+
 void sim_chk_fail(struct sim_chk *c, int kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 unsigned int sim_chk_nviol(const struct sim_chk *c);
@@ -167,7 +173,7 @@ int sim_chk_site_uncovered(struct sim_chk *c, uint16_t site, uint32_t res, int h
 /** Print the pending requests (liveness reports). */
 void sim_chk_dump_pending(const struct sim_chk *c, FILE *f);
 
-/* --- event queue and network (sim_net.c) --------------------------------- */
+/* --- event queue and network (harness_net.c) --------------------------------- */
 
 /** One scheduled thing; ordered by (t, seq) so runs are deterministic. */
 struct sim_ev {

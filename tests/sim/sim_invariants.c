@@ -68,9 +68,8 @@ sim_held_checks(struct sim *S)
 			if (hi == LW_LOCK_IV)
 				continue;
 			for (unsigned int j = i + 1; j < S->nsites; j++) {
-				if (sim_compat(hi, S->heldbuf[j]))
-					continue;
-				sim_fail(S, SV_HELD, "%s holds %s and %s holds %s on %s",
+				LW_CHECK(S, sim_compat(hi, S->heldbuf[j]), SV_HELD,
+					 "%s holds %s and %s holds %s on %s",
 					 sim_site_name(S->site[i].id, s1), sim_mode_name(hi),
 					 sim_site_name(S->site[j].id, s2),
 					 sim_mode_name(S->heldbuf[j]), name);
@@ -78,9 +77,8 @@ sim_held_checks(struct sim *S)
 		}
 		for (unsigned int i = 0; i < S->nsites; i++) {
 			int j = sim_chk_site_uncovered(S->chk, S->site[i].id, r, S->heldbuf[i]);
-			if (j == LW_LOCK_IV)
-				continue;
-			sim_fail(S, SV_HELD, "%s holds %s on %s, but its clients are granted %s",
+
+			LW_CHECK(S, j == LW_LOCK_IV, SV_HELD, "%s holds %s on %s, but its clients are granted %s",
 				 sim_site_name(S->site[i].id, s1), sim_mode_name(S->heldbuf[i]), name,
 				 sim_mode_name(j));
 		}
@@ -104,8 +102,7 @@ sim_count_sent(struct sim *S, unsigned int si, uint32_t res, const struct lw_msg
 	a = &S->asking[(size_t)si * S->nres + res];
 	sim_chk_set_res(S->chk, res);
 	if (m->h.type == LW_MSG_REQUEST) {
-		if (*a != 0)
-			sim_fail(S, SV_EVENT, "%s sent a REQUEST for %s while %d earlier one(s) are "
+		LW_CHECK(S, *a == 0, SV_EVENT, "%s sent a REQUEST for %s while %d earlier one(s) are "
 				 "unanswered", sim_site_name(S->site[si].id, sn), S->rname[res], *a);
 		(*a)++;
 	} else if (m->h.type == LW_MSG_CANCEL && *a == 0) {

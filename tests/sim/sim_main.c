@@ -6,7 +6,7 @@
  * through an in-memory network with seeded delays: FIFO per ordered pair of
  * sites, reordered across pairs, occasional hiccups on a pair. Time is
  * virtual (ns); a heap orders every delivery, site timer and client action
- * by (time, sequence), so one seed gives one run. Client actors (sim_actor.c:
+ * by (time, sequence), so one seed gives one run. Client actors (harness_actor.c:
  * C per site plus one counter actor per site) lock, convert, unlock, cancel
  * and react to blocking notices; the checker (sim_check.c) sees every
  * request and event. A run has four phases:

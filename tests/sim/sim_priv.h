@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sim_priv.h — the simulator's state, shared by sim_main.c (sites, network,
- * the run, options) and sim_actor.c (the client actors).
+ * the run, options) and harness_actor.c (the client actors).
  */
 #ifndef LW_SIM_PRIV_H
 #define LW_SIM_PRIV_H
@@ -191,6 +191,12 @@ sim_call_end(void)
 
 /* sim_main.c */
 void sim_fail(struct sim *S, int kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* An invariant of the run: when cond is false the run fails (kind: SV_*) with the message. */
+#define LW_CHECK(S, cond, kind, ...) do {                       \
+		if (!(cond))                                     \
+			sim_fail((S), (kind), __VA_ARGS__);      \
+	} while (0)
 void sim_push(struct sim *S, uint64_t t, uint32_t type, uint32_t a, uint64_t b);
 /** Wake actor a after delay (keeps an earlier wake-up). */
 void sim_wake(struct sim *S, struct actor *a, uint64_t delay);
@@ -211,7 +217,7 @@ void sim_site_checks(struct sim *S);
 unsigned int sim_count_held(struct sim *S, FILE *f, unsigned int show);
 void sim_end_checks(struct sim *S);
 
-/* sim_actor.c */
+/* harness_actor.c */
 /** Submit one request for actor a (pk: PK_NEW/CONV/UNLOCK, PK_NONE for a cancel). */
 int  sim_do_submit(struct sim *S, struct actor *a, struct lw_req *r, uint32_t res, uint8_t pk);
 void actor_event(struct sim *S, struct actor *a, const struct lw_event *ev);

@@ -14,7 +14,7 @@
 
 static int failures;
 
-#define EXPECT(cond, ...)                                                       \
+#define LW_CHECK(cond, ...)                                                       \
 	do {                                                                    \
 		if (!(cond)) {                                                  \
 			fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
@@ -194,7 +194,7 @@ test_clean(void)
 	sub_unlock(c, S2, 2, 0x21, 0, 15, 0);
 	done(c, S2, 2, 0x21, LW_EUNLOCK, LW_LOCK_IV, 0, 15);
 	sim_chk_finish(c);
-	EXPECT(sim_chk_nviol(c) == 0, "clean run flagged %u violations", sim_chk_nviol(c));
+	LW_CHECK(sim_chk_nviol(c) == 0, "clean run flagged %u violations", sim_chk_nviol(c));
 	sim_chk_free(c);
 }
 
@@ -207,7 +207,7 @@ test_conflict(void)
 	done(c, S1, 1, 0x11, 0, LW_LOCK_PR, 0, 1);
 	sub_new(c, S2, 2, 0, 0x21, LW_LOCK_PW, 0, 2);
 	done(c, S2, 2, 0x21, 0, LW_LOCK_PW, 0, 2);        /* PW with PR: conflict */
-	EXPECT(sim_chk_nkind(c, SV_CONFLICT) == 1, "conflict flagged %u times",
+	LW_CHECK(sim_chk_nkind(c, SV_CONFLICT) == 1, "conflict flagged %u times",
 	       sim_chk_nkind(c, SV_CONFLICT));
 	/* the same lkid on two sites is two locks; a conversion conflict too */
 	sub_new(c, S3, 3, 1, 0x11, LW_LOCK_CR, 0, 3);
@@ -216,7 +216,7 @@ test_conflict(void)
 	done(c, S1, 1, 0x12, 0, LW_LOCK_NL, 0, 4);
 	sub_conv(c, S1, 1, 0x12, LW_LOCK_EX, 0, 5, 0);
 	done(c, S1, 1, 0x12, 0, LW_LOCK_EX, 0, 5);        /* EX with CR: conflict */
-	EXPECT(sim_chk_nkind(c, SV_CONFLICT) == 2, "conversion conflict flagged %u times",
+	LW_CHECK(sim_chk_nkind(c, SV_CONFLICT) == 2, "conversion conflict flagged %u times",
 	       sim_chk_nkind(c, SV_CONFLICT) - 1);
 	sim_chk_free(c);
 }
@@ -230,12 +230,12 @@ test_double_grant(void)
 	done(c, S1, 1, 0x11, 0, LW_LOCK_NL, 0, 1);
 	sub_new(c, S1, 1, 0, 0x11, LW_LOCK_NL, 0, 2);    /* same lkid again while live */
 	done(c, S1, 1, 0x11, 0, LW_LOCK_NL, 0, 2);
-	EXPECT(sim_chk_nkind(c, SV_DOUBLE_GRANT) >= 1, "double grant not flagged");
+	LW_CHECK(sim_chk_nkind(c, SV_DOUBLE_GRANT) >= 1, "double grant not flagged");
 	/* a second COMPLETE for one request */
 	sub_new(c, S2, 2, 0, 0x21, LW_LOCK_CR, 0, 3);
 	done(c, S2, 2, 0x21, 0, LW_LOCK_CR, 0, 3);
 	done(c, S2, 2, 0x21, 0, LW_LOCK_CR, 0, 3);
-	EXPECT(sim_chk_nkind(c, SV_COMPLETION) == 1, "duplicate COMPLETE flagged %u times",
+	LW_CHECK(sim_chk_nkind(c, SV_COMPLETION) == 1, "duplicate COMPLETE flagged %u times",
 	       sim_chk_nkind(c, SV_COMPLETION));
 	sim_chk_free(c);
 }
@@ -249,9 +249,9 @@ test_missing(void)
 	sub_new(c, S2, 2, 1, 0x21, LW_LOCK_EX, 0, 2);
 	done(c, S2, 2, 0x21, 0, LW_LOCK_EX, 0, 2);        /* never unlocked */
 	sim_chk_finish(c);
-	EXPECT(sim_chk_nkind(c, SV_MISSING) == 1, "missing completion flagged %u times",
+	LW_CHECK(sim_chk_nkind(c, SV_MISSING) == 1, "missing completion flagged %u times",
 	       sim_chk_nkind(c, SV_MISSING));
-	EXPECT(sim_chk_nkind(c, SV_LEFT_HELD) == 1, "left-held flagged %u times",
+	LW_CHECK(sim_chk_nkind(c, SV_LEFT_HELD) == 1, "left-held flagged %u times",
 	       sim_chk_nkind(c, SV_LEFT_HELD));
 	sim_chk_free(c);
 }
@@ -268,19 +268,19 @@ test_events(void)
 	done(c, S1, 1, 0x12, LW_ECANCEL, LW_LOCK_IV, 0, 2);
 	sub_new(c, S1, 1, 0, 0x13, LW_LOCK_PR, 0, 3);
 	done(c, S1, 1, 0x13, 0, LW_LOCK_CR, 0, 3);
-	EXPECT(sim_chk_nkind(c, SV_EVENT) == 3, "bad statuses/modes flagged %u times",
+	LW_CHECK(sim_chk_nkind(c, SV_EVENT) == 3, "bad statuses/modes flagged %u times",
 	       sim_chk_nkind(c, SV_EVENT));
 	/* BLOCKING for a lock that is not granted, and for a mode it does not block */
 	bast(c, S2, 2, 0x99, LW_LOCK_EX);
 	bast(c, S1, 1, 0x13, LW_LOCK_CR);                /* CR held, CR compatible */
-	EXPECT(sim_chk_nkind(c, SV_EVENT) == 4, "BLOCKING of an unknown lock flagged %u times",
+	LW_CHECK(sim_chk_nkind(c, SV_EVENT) == 4, "BLOCKING of an unknown lock flagged %u times",
 	       sim_chk_nkind(c, SV_EVENT) - 3);
-	EXPECT(sim_chk_nkind(c, SV_BAST) == 1, "BLOCKING for a compatible mode flagged %u times",
+	LW_CHECK(sim_chk_nkind(c, SV_BAST) == 1, "BLOCKING for a compatible mode flagged %u times",
 	       sim_chk_nkind(c, SV_BAST));
 	/* COMPLETE to the wrong session */
 	sub_unlock(c, S1, 1, 0x13, 0, 4, 0);
 	done(c, S1, 7, 0x13, LW_EUNLOCK, LW_LOCK_IV, 0, 4);
-	EXPECT(sim_chk_nkind(c, SV_EVENT) == 5, "wrong session not flagged");
+	LW_CHECK(sim_chk_nkind(c, SV_EVENT) == 5, "wrong session not flagged");
 	sim_chk_free(c);
 }
 
@@ -295,7 +295,7 @@ test_lvb(void)
 	done(c, S1, 1, 0x11, LW_EUNLOCK, LW_LOCK_IV, 0, 2);
 	sub_new(c, S2, 2, 0, 0x21, LW_LOCK_PR, LW_LKF_VALBLK, 3);
 	done_lvb(c, S2, 2, 0x21, LW_LOCK_PR, 3, 41, 0);    /* stale */
-	EXPECT(sim_chk_nkind(c, SV_LVB) == 1, "stale LVB flagged %u times",
+	LW_CHECK(sim_chk_nkind(c, SV_LVB) == 1, "stale LVB flagged %u times",
 	       sim_chk_nkind(c, SV_LVB));
 	sub_unlock(c, S2, 2, 0x21, 0, 4, 0);
 	done(c, S2, 2, 0x21, LW_EUNLOCK, LW_LOCK_IV, 0, 4);
@@ -306,12 +306,12 @@ test_lvb(void)
 	done(c, S1, 1, 0x12, LW_EUNLOCK, LW_LOCK_IV, 0, 6);
 	sub_new(c, S3, 3, 0, 0x31, LW_LOCK_EX, LW_LKF_VALBLK, 7);
 	done_lvb(c, S3, 3, 0x31, LW_LOCK_EX, 7, 42, 0);
-	EXPECT(sim_chk_nkind(c, SV_LVB) == 2, "valid-after-IVVALBLK flagged %u times",
+	LW_CHECK(sim_chk_nkind(c, SV_LVB) == 2, "valid-after-IVVALBLK flagged %u times",
 	       sim_chk_nkind(c, SV_LVB) - 1);
 	/* CR reads are not compared (a PW holder elsewhere may not have written back) */
 	sub_new(c, S2, 2, 0, 0x22, LW_LOCK_CR, LW_LKF_VALBLK, 8);
 	done_lvb(c, S2, 2, 0x22, LW_LOCK_CR, 8, 7, 0);
-	EXPECT(sim_chk_nkind(c, SV_LVB) == 2, "CR read compared");
+	LW_CHECK(sim_chk_nkind(c, SV_LVB) == 2, "CR read compared");
 	sim_chk_free(c);
 }
 
@@ -328,15 +328,15 @@ test_convdeadlk(void)
 	sub_conv(c, S1, 1, 0x11, LW_LOCK_EX, LW_LKF_CONVDEADLK, 3, 0);
 	sub_conv(c, S2, 2, 0x21, LW_LOCK_EX, 0, 4, 0);
 	done(c, S2, 2, 0x21, 0, LW_LOCK_EX, 0, 4);        /* ok only if 0x11 was demoted */
-	EXPECT(sim_chk_nviol(c) == 0, "assumed demotion flagged %u", sim_chk_nviol(c));
+	LW_CHECK(sim_chk_nviol(c) == 0, "assumed demotion flagged %u", sim_chk_nviol(c));
 	sub_unlock(c, S2, 2, 0x21, 0, 5, 0);
 	done(c, S2, 2, 0x21, LW_EUNLOCK, LW_LOCK_IV, 0, 5);
 	done(c, S1, 1, 0x11, 0, LW_LOCK_EX, LW_SBF_DEMOTED, 3);
-	EXPECT(sim_chk_nviol(c) == 0, "confirmed demotion flagged %u", sim_chk_nviol(c));
+	LW_CHECK(sim_chk_nviol(c) == 0, "confirmed demotion flagged %u", sim_chk_nviol(c));
 	sub_unlock(c, S1, 1, 0x11, 0, 6, 0);
 	done(c, S1, 1, 0x11, LW_EUNLOCK, LW_LOCK_IV, 0, 6);
 	sim_chk_finish(c);
-	EXPECT(sim_chk_nviol(c) == 0, "flagged %u", sim_chk_nviol(c));
+	LW_CHECK(sim_chk_nviol(c) == 0, "flagged %u", sim_chk_nviol(c));
 	/* the same, but the conversion completes without DEMOTED: the conflict was real */
 	sub_new(c, S1, 1, 0, 0x13, LW_LOCK_PR, 0, 7);
 	done(c, S1, 1, 0x13, 0, LW_LOCK_PR, 0, 7);
@@ -347,7 +347,7 @@ test_convdeadlk(void)
 	done(c, S2, 2, 0x23, 0, LW_LOCK_EX, 0, 10);
 	sub_unlock(c, S1, 1, 0x13, LW_LKF_CANCEL, 11, 0);
 	done(c, S1, 1, 0x13, LW_ECANCEL, LW_LOCK_PR, 0, 9);
-	EXPECT(sim_chk_nkind(c, SV_CONFLICT) == 1, "unconfirmed demotion flagged %u times",
+	LW_CHECK(sim_chk_nkind(c, SV_CONFLICT) == 1, "unconfirmed demotion flagged %u times",
 	       sim_chk_nkind(c, SV_CONFLICT));
 	sim_chk_free(c);
 }
@@ -362,17 +362,17 @@ test_stall(void)
 	done(c, S1, 1, 0x11, 0, LW_LOCK_NL, 0, 1);
 	sub_new(c, S2, 2, 0, 0x21, LW_LOCK_EX, 0, 2);
 	tick(c, 1000);
-	EXPECT(!sim_chk_stalled(c, 0, 1000000), "stall flagged too early");
+	LW_CHECK(!sim_chk_stalled(c, 0, 1000000), "stall flagged too early");
 	tick(c, 2000000);
-	EXPECT(sim_chk_stalled(c, 0, 1000000), "stall not flagged");
-	EXPECT(sim_chk_nkind(c, SV_LIVENESS) == 1, "liveness flagged %u times",
+	LW_CHECK(sim_chk_stalled(c, 0, 1000000), "stall not flagged");
+	LW_CHECK(sim_chk_nkind(c, SV_LIVENESS) == 1, "liveness flagged %u times",
 	       sim_chk_nkind(c, SV_LIVENESS));
 	/* a request blocked by a holder is not a stall */
 	sub_new(c, S1, 1, 1, 0x12, LW_LOCK_PR, 0, 3);
 	done(c, S1, 1, 0x12, 0, LW_LOCK_PR, 0, 3);
 	sub_new(c, S2, 2, 1, 0x22, LW_LOCK_PW, 0, 4);
 	tick(c, 5000000);
-	EXPECT(!sim_chk_stalled(c, 1, 1000000), "blocked request flagged as a stall");
+	LW_CHECK(!sim_chk_stalled(c, 1, 1000000), "blocked request flagged as a stall");
 	sim_chk_free(c);
 }
 
@@ -381,17 +381,17 @@ test_map(void)
 {
 	struct sim_map m;
 
-	EXPECT(sim_map_init(&m, 4) == 0, "map init");
+	LW_CHECK(sim_map_init(&m, 4) == 0, "map init");
 	for (uint64_t k = 1; k <= 5000; k++)
 		sim_map_put(&m, k * 0x9e3779b9ull, (uint32_t)k);
 	for (uint64_t k = 1; k <= 5000; k += 2)
-		EXPECT(sim_map_del(&m, k * 0x9e3779b9ull), "del %llu", (unsigned long long)k);
+		LW_CHECK(sim_map_del(&m, k * 0x9e3779b9ull), "del %llu", (unsigned long long)k);
 	for (uint64_t k = 1; k <= 5000; k++) {
 		uint32_t v = 0;
 		bool found = sim_map_get(&m, k * 0x9e3779b9ull, &v);
-		EXPECT(found == (k % 2 == 0) && (!found || v == k), "key %llu", (unsigned long long)k);
+		LW_CHECK(found == (k % 2 == 0) && (!found || v == k), "key %llu", (unsigned long long)k);
 	}
-	EXPECT(m.n == 2500, "n %u", m.n);
+	LW_CHECK(m.n == 2500, "n %u", m.n);
 	sim_map_fini(&m);
 }
 

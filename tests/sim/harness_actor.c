@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * sim_actor.c — the client actors of the simulator.
+ * harness_actor.c — the client actors of the simulator.
  *
  * Each actor has its own session on its site and issues one request at a
  * time (plus at most one CANCEL of that request), waiting for its COMPLETE:

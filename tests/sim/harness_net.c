@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * sim_net.c — the simulator's event queue (a binary min-heap on (time,
+ * harness_net.c — the simulator's event queue (a binary min-heap on (time,
  * sequence number)) and its network: messages copied into a pool while in
  * flight, FIFO per ordered pair of sites.
  */
