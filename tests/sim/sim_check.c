@@ -580,9 +580,8 @@ event_blocking(struct sim_chk *c, uint16_t site, const struct lw_event *ev)
 			     sim_site_name(site, sn), sim_mode_name(ev->mode), ev->lkid);
 		return;
 	}
-	if (ev->session != l->session)
-		sim_chk_fail(c, SV_EVENT, "BLOCKING for %s went to session %u",
-			     lk_desc(c, l, d, sizeof(d)), ev->session);
+	LW_CHECK_EVENTS(c, ev->session == l->session, SV_EVENT, "BLOCKING for %s went to session %u",
+		     lk_desc(c, l, d, sizeof(d)), ev->session);
 	if (ev->mode < LW_LOCK_NL || ev->mode > LW_LOCK_EX)
 		sim_chk_fail(c, SV_EVENT, "BLOCKING with mode %d for %s", ev->mode,
 			     lk_desc(c, l, d, sizeof(d)));
@@ -639,16 +638,13 @@ sim_chk_event(struct sim_chk *c, uint16_t site, const struct lw_event *ev)
 
 	c->cur_res = l->res;
 	r->last_change = c->now;
-	if (site != q.site)
-		sim_chk_fail(c, SV_EVENT, "COMPLETE for cookie %" PRIu64 " came out of %s; the "
-			     "request went to %s", ev->cookie, sim_site_name(site, sn),
-			     sim_site_name(q.site, sn2));
-	if (ev->session != q.session)
-		sim_chk_fail(c, SV_EVENT, "COMPLETE for cookie %" PRIu64 " went to session %u, "
-			     "the request's is %u", ev->cookie, ev->session, q.session);
-	if (ev->lkid != l->lkid)
-		sim_chk_fail(c, SV_EVENT, "COMPLETE for cookie %" PRIu64 " names lkid %#x, the "
-			     "request's lock is %#x", ev->cookie, ev->lkid, l->lkid);
+	LW_CHECK_EVENTS(c, site == q.site, SV_EVENT, "COMPLETE for cookie %" PRIu64 " came out of %s; the "
+		     "request went to %s", ev->cookie, sim_site_name(site, sn),
+		     sim_site_name(q.site, sn2));
+	LW_CHECK_EVENTS(c, ev->session == q.session, SV_EVENT, "COMPLETE for cookie %" PRIu64 " went to session %u, "
+		     "the request's is %u", ev->cookie, ev->session, q.session);
+	LW_CHECK_EVENTS(c, ev->lkid == l->lkid, SV_EVENT, "COMPLETE for cookie %" PRIu64 " names lkid %#x, the "
+		     "request's lock is %#x", ev->cookie, ev->lkid, l->lkid);
 
 	if (q.op == LW_REQ_UNLOCK) {
 		l->unl = 0;
@@ -678,12 +674,11 @@ sim_chk_event(struct sim_chk *c, uint16_t site, const struct lw_event *ev)
 				sim_chk_fail(c, SV_DOUBLE_GRANT, "new lock granted twice: %s (cookie %"
 					     PRIu64 ")", lk_desc(c, l, d, sizeof(d)), ev->cookie);
 			}
-			if (!granted_mode_ok(&q, ev))
-				sim_chk_fail(c, SV_EVENT, "new lock asked %s%s, granted %s (sbflags %#x): %s",
-					     sim_mode_name(q.mode),
-					     q.flags & (LW_LKF_ALTPR | LW_LKF_ALTCW) ? " with ALT" : "",
-					     sim_mode_name(ev->mode), ev->sbflags,
-					     lk_desc(c, l, d, sizeof(d)));
+			LW_CHECK_EVENTS(c, granted_mode_ok(&q, ev), SV_EVENT, "new lock asked %s%s, granted %s (sbflags %#x): %s",
+				     sim_mode_name(q.mode),
+				     q.flags & (LW_LKF_ALTPR | LW_LKF_ALTCW) ? " with ALT" : "",
+				     sim_mode_name(ev->mode), ev->sbflags,
+				     lk_desc(c, l, d, sizeof(d)));
 			if (ev->mode < LW_LOCK_NL || ev->mode > LW_LOCK_EX) {
 				lk_del(c, li);
 				return;
@@ -695,14 +690,12 @@ sim_chk_event(struct sim_chk *c, uint16_t site, const struct lw_event *ev)
 				lvb_read(c, l, ev);
 			return;
 		}
-		if (!status_allowed(&q, ev->status))
-			sim_chk_fail(c, SV_EVENT, "new lock (cookie %" PRIu64 ", %s, flags %#x%s) "
-				     "ended with %s", ev->cookie, sim_mode_name(q.mode), q.flags,
-				     q.cancelled ? ", cancelled" : "", sim_status_name(ev->status));
-		if (ev->mode != LW_LOCK_IV)
-			sim_chk_fail(c, SV_EVENT, "new lock (cookie %" PRIu64 ") failed with %s but "
-				     "the event says mode %s", ev->cookie, sim_status_name(ev->status),
-				     sim_mode_name(ev->mode));
+		LW_CHECK_EVENTS(c, status_allowed(&q, ev->status), SV_EVENT, "new lock (cookie %" PRIu64 ", %s, flags %#x%s) "
+			     "ended with %s", ev->cookie, sim_mode_name(q.mode), q.flags,
+			     q.cancelled ? ", cancelled" : "", sim_status_name(ev->status));
+		LW_CHECK_EVENTS(c, ev->mode == LW_LOCK_IV, SV_EVENT, "new lock (cookie %" PRIu64 ") failed with %s but "
+			     "the event says mode %s", ev->cookie, sim_status_name(ev->status),
+			     sim_mode_name(ev->mode));
 		lk_del(c, li);
 		return;
 	}
@@ -712,19 +705,16 @@ sim_chk_event(struct sim_chk *c, uint16_t site, const struct lw_event *ev)
 	int prev = (ev->sbflags & LW_SBF_DEMOTED) ? LW_LOCK_NL : l->mode;
 
 	l->demoted = 0;
-	if (was_assumed && !(ev->sbflags & LW_SBF_DEMOTED))
-		sim_chk_fail(c, SV_CONFLICT, "an earlier grant conflicted with %s, whose CONVDEADLK "
-			     "conversion (cookie %" PRIu64 ") then completed (%s) without "
-			     "LW_SBF_DEMOTED: the conflict was real", lk_desc(c, l, d, sizeof(d)),
-			     ev->cookie, sim_status_name(ev->status));
-	if ((ev->sbflags & LW_SBF_DEMOTED) && !(q.flags & LW_LKF_CONVDEADLK))
-		sim_chk_fail(c, SV_EVENT, "conversion without CONVDEADLK completed DEMOTED: %s",
-			     lk_desc(c, l, d, sizeof(d)));
+	LW_CHECK_EVENTS(c, !(was_assumed && !(ev->sbflags & LW_SBF_DEMOTED)), SV_CONFLICT, "an earlier grant conflicted with %s, whose CONVDEADLK "
+		     "conversion (cookie %" PRIu64 ") then completed (%s) without "
+		     "LW_SBF_DEMOTED: the conflict was real", lk_desc(c, l, d, sizeof(d)),
+		     ev->cookie, sim_status_name(ev->status));
+	LW_CHECK_EVENTS(c, !((ev->sbflags & LW_SBF_DEMOTED) && !(q.flags & LW_LKF_CONVDEADLK)), SV_EVENT, "conversion without CONVDEADLK completed DEMOTED: %s",
+		     lk_desc(c, l, d, sizeof(d)));
 	if (ev->status == 0) {
-		if (!granted_mode_ok(&q, ev))
-			sim_chk_fail(c, SV_EVENT, "conversion asked %s, granted %s (sbflags %#x): %s",
-				     sim_mode_name(q.mode), sim_mode_name(ev->mode), ev->sbflags,
-				     lk_desc(c, l, d, sizeof(d)));
+		LW_CHECK_EVENTS(c, granted_mode_ok(&q, ev), SV_EVENT, "conversion asked %s, granted %s (sbflags %#x): %s",
+			     sim_mode_name(q.mode), sim_mode_name(ev->mode), ev->sbflags,
+			     lk_desc(c, l, d, sizeof(d)));
 		if (ev->mode < LW_LOCK_NL || ev->mode > LW_LOCK_EX)
 			return;
 		check_grant(c, l, ev->mode);
@@ -736,14 +726,12 @@ sim_chk_event(struct sim_chk *c, uint16_t site, const struct lw_event *ev)
 			lvb_read(c, l, ev);
 		return;
 	}
-	if (!status_allowed(&q, ev->status))
-		sim_chk_fail(c, SV_EVENT, "conversion (cookie %" PRIu64 ", to %s, flags %#x%s) "
-			     "ended with %s", ev->cookie, sim_mode_name(q.mode), q.flags,
-			     q.cancelled ? ", cancelled" : "", sim_status_name(ev->status));
-	if (ev->mode != prev)
-		sim_chk_fail(c, SV_EVENT, "failed conversion (cookie %" PRIu64 ", %s) reports mode "
-			     "%s, the lock held %s", ev->cookie, sim_status_name(ev->status),
-			     sim_mode_name(ev->mode), sim_mode_name(prev));
+	LW_CHECK_EVENTS(c, status_allowed(&q, ev->status), SV_EVENT, "conversion (cookie %" PRIu64 ", to %s, flags %#x%s) "
+		     "ended with %s", ev->cookie, sim_mode_name(q.mode), q.flags,
+		     q.cancelled ? ", cancelled" : "", sim_status_name(ev->status));
+	LW_CHECK_EVENTS(c, ev->mode == prev, SV_EVENT, "failed conversion (cookie %" PRIu64 ", %s) reports mode "
+		     "%s, the lock held %s", ev->cookie, sim_status_name(ev->status),
+		     sim_mode_name(ev->mode), sim_mode_name(prev));
 	l->mode = (int8_t)prev;
 }
 
@@ -853,8 +841,7 @@ sim_chk_finish(struct sim_chk *c)
 	}
 	for (uint32_t i = 0; i < c->nlk; i++) {
 		struct clk *l = &c->lk[i];
-		if (l->used && l->mode != LW_LOCK_IV)
-			sim_chk_fail(c, SV_LEFT_HELD, "still granted at the end: %s",
-				     lk_desc(c, l, d, sizeof(d)));
+		LW_CHECK_EVENTS(c, !(l->used && l->mode != LW_LOCK_IV), SV_LEFT_HELD, "still granted at the end: %s",
+			     lk_desc(c, l, d, sizeof(d)));
 	}
 }

@@ -2,7 +2,7 @@
 /*
  * model.h — the reference model of test_model: its mode names, coverage
  * counters, rule switches, lock/resource types, and the functions the
- * driver (test_model.c) calls. The model itself is in model.c.
+ * driver (test_model.c) calls. The model itself is in harness_model.c.
  */
 #ifndef LW_TEST_MODEL_H
 #define LW_TEST_MODEL_H
@@ -30,7 +30,7 @@ enum {
 extern const char *const cov_names[C_NCOV];
 extern uint64_t g_cov[C_NCOV];
 
-/* Rules kept as switches (ACC_* bits in model.c); all on by default. */
+/* Rules kept as switches (ACC_* bits in harness_model.c); all on by default. */
 extern unsigned int g_accept;
 
 /* ------------------------------------------------------------------------ */

@@ -39,7 +39,7 @@
  *    makes one defect at a time in bad requests (so the order of checks
  *    does not matter), and never lets two timers share a deadline.
  *
- * The model (model.c, model.h) is kept apart from the driver (this file:
+ * The model (harness_model.c, model.h) is kept apart from the driver (this file:
  * PRNG, request generation, running both side by side, comparison,
  * failure printing, seeds, main).
  */

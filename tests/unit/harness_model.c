@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * model.c — the brute-force reference model of the lock engine used by
+ * harness_model.c — the brute-force reference model of the lock engine used by
  * test_model.c: its own mode tables, queues, grant rules, blocking notices,
  * LVBs, timers, sessions and orphans, written from docs/engine.md (plain
  * arrays, O(n^2) scans). See test_model.c's header for the choices the
