@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh — install the dependencies, build build/release and show what the
 # lock engine does today: the single-site engine benchmark, 2 s per run, with
-# 1000 and 100000 resources, uniform and zipf access.
+# 1000 and 100000 resources, uniform and zipf access; then a simulated
+# 3-node cluster (the master/shadow protocol under the checker) with and
+# without locality, to show what cached modes save.
 #
 #   scripts/demo.sh [-s SECONDS]
 set -euo pipefail
@@ -69,8 +71,40 @@ ns/request is the time of one engine call divided by the requests it carried.
 "waited" is the share of locks queued behind another lock of the same batch on
 the same resource; they are granted when that lock is unlocked. No network and
 no other node take part: every grant is local.
+TXT
 
-The multi-node demo (several nodes exchanging lock traffic over memif vdevs)
-comes with the data plane (pktio/); this build holds the single-site engine.
+sim=build/release/tests/sim/lw-sim
+echo "-- a simulated cluster: 3 nodes x 1 worker, 3 clients per site, 48 resources"
+simout=$(mktemp)
+trap 'rm -f "$out" "$simout"' EXIT
+for loc in 0.0 0.9; do
+	printf '   locality %s ... ' "$loc"
+	if "$sim" --nodes 3 --workers 1 --clients 3 --resources 48 --ops 20000 --seed 1 \
+		--locality "$loc" --flags basic --json 2>/dev/null | tail -n 1 >>"$simout"; then
+		echo "done"
+	else
+		echo "failed (a violation: rerun without --json to see the trail)"
+		failed=1
+	fi
+done
+echo
+python3 - "$simout" <<'PY'
+import json, sys
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
+print(f"{'locality':>8} {'ops':>7} {'messages/op':>12} {'local grants':>13} {'violations':>10} {'sim ms':>8}")
+for r in runs:
+    print(f"{r['locality']:8.1f} {r['ops']:7} {r['messages_per_op']:12.2f} "
+          f"{100 * r['local_grant_ratio']:12.1f}% {r['violations']:10} {r['sim_time_ns'] / 1e6:8.1f}")
+PY
+cat <<'TXT'
+
+What was simulated: three nodes in one process on virtual time; each site
+masters a share of the 48 resources and caches the modes its masters grant
+it. Locality 0.9 means a client picks from its own node's slice of the
+resources 9 times in 10: repeat locks are then granted from the cached mode
+with no message. A checker watched every grant: "violations" must be 0.
+
+The multi-node demo over real vdevs (memif) comes with the daemon and the
+data plane; pktio/ holds its frame codec and reliable channels so far.
 TXT
 exit $failed
