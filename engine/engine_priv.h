@@ -148,11 +148,11 @@ struct lw_lkb *lw_timer_peek(const struct lw_engine *e);
 
 /* shadow.c (no-ops for a single-site engine) */
 void lw_shadow_init_res(struct lw_engine *e, struct lw_res *r);
-void lw_shadow_update(struct lw_engine *e, struct lw_res *r);
+void lw_shadow_site_update(struct lw_engine *e, struct lw_res *r);
 bool lw_shadow_can_ask(struct lw_engine *e, struct lw_res *r);
 bool lw_shadow_evictable(struct lw_engine *e, struct lw_res *r);
 void lw_shadow_evict(struct lw_engine *e, struct lw_res *r);
-void lw_shadow_granted(struct lw_engine *e, struct lw_lkb *lkb);
+void lw_shadow_site_granted(struct lw_engine *e, struct lw_lkb *lkb);
 void lw_shadow_release_idle(struct lw_engine *e, uint64_t now, uint64_t idle_ns);
 
 /* session.c */
@@ -165,6 +165,23 @@ void lw_lock_cancel_pending(struct lw_engine *e, struct lw_lkb *lkb, int status,
 void lw_lock_destroy(struct lw_engine *e, struct lw_lkb *lkb);
 void lw_lock_emit_complete(struct lw_engine *e, const struct lw_lkb *lkb, uint32_t session,
 			   int status, int mode, uint8_t sbflags, uint64_t cookie);
+
+/* After any change to r's local queues: what the site must ask or give back. */
+static inline void
+lw_shadow_update(struct lw_engine *e, struct lw_res *r)
+{
+	if (e->site != NULL)
+		lw_shadow_site_update(e, r);
+}
+
+/* A local lock was granted (counts local / remote grants at a site). */
+static inline void
+lw_shadow_granted(struct lw_engine *e, struct lw_lkb *lkb)
+{
+	lkb->nq = 0;
+	if (e->site != NULL)
+		lw_shadow_site_granted(e, lkb);
+}
 
 static inline struct lw_lkb *
 lkb_of(struct lw_qent *q)

@@ -312,10 +312,8 @@ grant_pending_wait(struct lw_lockq *q, const struct lw_lockq_ops *ops, void *ctx
 }
 
 void
-lw_lockq_grant_pending(struct lw_lockq *q, const struct lw_lockq_ops *ops, void *ctx)
+lw_lockq_grant_pending_slow(struct lw_lockq *q, const struct lw_lockq_ops *ops, void *ctx)
 {
-	if (q->nconvert == 0 && q->nwait == 0)
-		return;
 	grant_pending_convert(q, ops, ctx);
 	grant_pending_wait(q, ops, ctx);
 	send_blocking(q, ops, ctx);

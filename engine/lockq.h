@@ -134,8 +134,15 @@ int lw_lockq_release(struct lw_lockq *q, struct lw_qent *e,
 /** Like lw_lockq_release, but grants nothing (see lw_lockq_dequeue). */
 int lw_lockq_remove(struct lw_lockq *q, struct lw_qent *e);
 
+void lw_lockq_grant_pending_slow(struct lw_lockq *q, const struct lw_lockq_ops *ops, void *ctx);
+
 /** Grant every pending entry that can be granted now, then send blocking notices. */
-void lw_lockq_grant_pending(struct lw_lockq *q, const struct lw_lockq_ops *ops, void *ctx);
+static inline void
+lw_lockq_grant_pending(struct lw_lockq *q, const struct lw_lockq_ops *ops, void *ctx)
+{
+	if (q->nconvert != 0 || q->nwait != 0)
+		lw_lockq_grant_pending_slow(q, ops, ctx);
+}
 
 /**
  * Change the ceiling and grant what the new ceiling allows. A shadow

@@ -251,12 +251,10 @@ maybe_request(struct lw_site *s, struct lw_engine *e, struct lw_res *r)
 }
 
 void
-lw_shadow_update(struct lw_engine *e, struct lw_res *r)
+lw_shadow_site_update(struct lw_engine *e, struct lw_res *r)
 {
 	struct lw_site *s = e->site;
 
-	if (s == NULL)
-		return;
 	if (r->nlocks != 0)
 		r->idle_since = UINT64_MAX;	/* in use */
 	else if (r->idle_since == UINT64_MAX)
@@ -321,13 +319,11 @@ lw_shadow_evict(struct lw_engine *e, struct lw_res *r)
 }
 
 void
-lw_shadow_granted(struct lw_engine *e, struct lw_lkb *lkb)
+lw_shadow_site_granted(struct lw_engine *e, struct lw_lkb *lkb)
 {
 	struct lw_site *s = e->site;
 
-	lkb->nq = 0;
-	if (s == NULL)
-		return;
+	(void)lkb;
 	if (s->granting_remote)
 		s->st.remote_grants++;
 	else
