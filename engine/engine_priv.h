@@ -40,6 +40,7 @@ struct lw_res {
 	uint8_t  cancel_sent;         /* ... and a CANCEL of it */
 	uint8_t  dl_block;            /* no new REQUEST until the next DOWNGRADE */
 	uint16_t master;              /* the site the REQUEST went to */
+	uint8_t  redirects;           /* REDIRECTs followed: master is then not the map's */
 	uint32_t seq;                 /* the master's number last seen */
 	uint32_t trigger;             /* lkid whose request is at the master */
 	uint64_t idle_since;

@@ -29,6 +29,7 @@
 #include "site_priv.h"
 
 #define SITE_FLAGS (LW_LKF_QUECVT | LW_LKF_HEADQUE | LW_LKF_NOORDER | LW_LKF_NODLCKWT)
+#define MAX_REDIRECTS 3
 
 /* Every change of a shadow's held mode goes here: the site counts holdings. */
 static void
@@ -36,6 +37,8 @@ set_held(struct lw_site *s, struct lw_res *r, int mode)
 {
 	s->nheld += (mode != LW_LOCK_IV) - (r->held != LW_LOCK_IV);
 	r->held = (int8_t)mode;
+	if (mode == LW_LOCK_IV && !r->inflight)
+		r->redirects = 0;	/* holding nothing: next time the map decides */
 }
 
 void
@@ -49,6 +52,7 @@ lw_shadow_init_res(struct lw_engine *e, struct lw_res *r)
 	r->cancel_sent = 0;
 	r->dl_block = 0;
 	r->master = 0;
+	r->redirects = 0;
 	r->seq = 0;
 	r->trigger = 0;
 	r->idle_since = UINT64_MAX;
@@ -91,10 +95,11 @@ shadow_msg(struct lw_site *s, int type, const struct lw_engine *e, const struct 
 	return m;
 }
 
+/* The bucket map's master, unless a REDIRECT named another one. */
 static uint16_t
 master_of(const struct lw_site *s, const struct lw_res *r)
 {
-	return s->map.bucket[lw_bucket_of(r->hash)];
+	return r->redirects ? r->master : s->map.bucket[lw_bucket_of(r->hash)];
 }
 
 static void
@@ -435,18 +440,32 @@ receive_bast(struct lw_engine *e, struct lw_res *r, const struct lw_msg *m)
 	r->bast_heads |= 1u << m->mode2;
 }
 
+/*
+ * The site we asked does not master the bucket (its map is newer or older
+ * than ours) and names the one it knows: ask that one, a few times at most;
+ * past that the request cannot be placed and completes with -EAGAIN.
+ */
 static void
 receive_redirect(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const struct lw_msg *m)
 {
 	struct lw_lkb *lkb = lw_lkb_find(e, r->trigger);
+	bool known = false;
 
 	r->inflight = 0;
 	r->cancel_sent = 0;
-	if (m->site2 == m->h.src || lkb == NULL || lkb->res != r)
+	for (unsigned int i = 0; i < s->map.nsites; i++)
+		known |= s->map.sites[i] == m->site2;
+	if (lkb == NULL || lkb->res != r ||
+	    (lkb->q.state != LW_QS_WAIT && lkb->q.state != LW_QS_CONVERT))
 		return;
-	/* The map will say so once views change; until then ask whom we were told. */
+	if (!known || m->site2 == m->h.src || r->redirects >= MAX_REDIRECTS) {
+		s->st.drops_unknown++;
+		r->redirects = 0;
+		lw_lock_cancel_pending(e, lkb, -EAGAIN, true);
+		return;
+	}
+	r->redirects++;
 	r->master = m->site2;
-	(void)s;
 }
 
 void

@@ -512,6 +512,48 @@ test_redirect_wrong_master(void)
 	net_fini(2);
 }
 
+/* Swap the REQUEST in flight for a REDIRECT from its addressee naming `to`. */
+static void
+forge_redirect(uint16_t to)
+{
+	struct lw_msg *m = &N.q[N.head % QCAP];
+	uint16_t addressee = m->h.dst;
+
+	CU_ASSERT_EQUAL_FATAL(N.tail - N.head, 1);
+	CU_ASSERT_EQUAL_FATAL(m->h.type, LW_MSG_REQUEST);
+	m->h.type = LW_MSG_REDIRECT;
+	m->site2 = to;
+	m->h.dst = m->h.src;
+	m->h.src = addressee;
+}
+
+/* A REDIRECT sends the request where it names; a bad one ends it with -EAGAIN. */
+static void
+test_redirect_followed(void)
+{
+	struct lw_site_stats st;
+	const char *r;
+	uint64_t c;
+
+	net_init(3);
+	r = name_mastered_by(1);
+	req(0, LW_REQ_LOCK, r, LW_LOCK_EX, 0, 0, NULL, &c);
+	forge_redirect(lw_site_self(N.site[2]));   /* wrong: site 2 redirects back to 1 */
+	settle();
+	EXPECT_STATUS(c, 0, LW_LOCK_EX);
+	lw_site_get_stats(N.site[0], &st);
+	CU_ASSERT_EQUAL(st.rx[LW_MSG_REDIRECT], 2);
+	CU_ASSERT_EQUAL(st.tx[LW_MSG_REQUEST], 3);
+	CU_ASSERT_EQUAL(lw_site_held(N.site[0], N.lsid[0], r, strlen(r)), LW_LOCK_EX);
+	/* A REDIRECT naming a site outside the map cannot be followed. */
+	r = name_mastered_by(2);
+	req(0, LW_REQ_LOCK, r, LW_LOCK_PR, 0, 0, NULL, &c);
+	forge_redirect(lw_site_id(9, 0));
+	settle();
+	EXPECT_STATUS(c, -EAGAIN, LW_LOCK_IV);
+	net_fini(3);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -529,6 +571,7 @@ main(int argc, char **argv)
 		  "bad_messages_dropped", test_bad_messages_dropped,
 		  "eviction_gives_back", test_eviction_gives_back,
 		  "redirect_wrong_master", test_redirect_wrong_master,
+		  "redirect_followed", test_redirect_followed,
 		  NULL);
 	return lwt_run();
 }
