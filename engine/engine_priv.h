@@ -118,6 +118,12 @@ struct lw_engine {
 	char name[32];
 };
 
+/* res.c: rte_hash keyed by a 64-bit resource hash, data = head of a collision chain */
+struct rte_hash *lw_hash_create(const char *prefix, const char *name, uint32_t entries,
+				int socket_id);
+void *lw_hash_head(const struct rte_hash *h, uint64_t hash);
+int  lw_hash_set_head(struct rte_hash *h, uint64_t hash, void *head);  /* NULL: drop the key */
+
 /* res.c */
 int  lw_res_table_init(struct lw_engine *e);
 void lw_res_table_fini(struct lw_engine *e);

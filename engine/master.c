@@ -36,30 +36,9 @@ hold_of(struct lw_qent *q)
 	return (struct lw_mhold *)q;
 }
 
-static uint32_t
-key_sig(const void *key, uint32_t len, uint32_t init)
-{
-	uint64_t k;
-
-	(void)len;
-	memcpy(&k, key, sizeof(k));
-	return (uint32_t)k ^ init;
-}
-
 int
 lw_master_init(struct lw_site *s, uint32_t nres, uint32_t nholds)
 {
-	char hname[RTE_HASH_NAMESIZE];
-	struct rte_hash_parameters p = {
-		.name = hname,
-		.entries = nres < 8 ? 8 : nres,
-		.key_len = sizeof(uint64_t),
-		.hash_func = key_sig,
-		.socket_id = s->e->conf.socket_id,
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-
-	snprintf(hname, sizeof(hname), "lwm_%.20s", s->name);
 	s->max_mres = nres;
 	s->max_mholds = nholds;
 	s->mres = aligned_alloc(RTE_CACHE_LINE_SIZE,
@@ -68,7 +47,7 @@ lw_master_init(struct lw_site *s, uint32_t nres, uint32_t nholds)
 	if (s->mres == NULL || s->mholds == NULL)
 		return -ENOMEM;
 	memset(s->mres, 0, (size_t)nres * sizeof(*s->mres));
-	s->mtab = rte_hash_create(&p);
+	s->mtab = lw_hash_create("lwm", s->name, nres, s->e->conf.socket_id);
 	if (s->mtab == NULL)
 		return -ENOMEM;
 	s->mres_free = NULL;
@@ -98,14 +77,10 @@ lw_master_fini(struct lw_site *s)
 
 /* --- the table -------------------------------------------------------------- */
 
-static struct lw_mres *
+static inline struct lw_mres *
 chain_head(struct lw_site *s, uint64_t hash)
 {
-	void *data;
-
-	if (rte_hash_lookup_data(s->mtab, &hash, &data) < 0)
-		return NULL;
-	return data;
+	return lw_hash_head(s->mtab, hash);
 }
 
 static struct lw_mres *
@@ -124,10 +99,7 @@ mres_unhash(struct lw_site *s, struct lw_mres *r)
 	struct lw_mres *head = chain_head(s, r->hash), **pp;
 
 	if (head == r) {
-		if (r->hnext != NULL)
-			rte_hash_add_key_data(s->mtab, &r->hash, r->hnext);
-		else
-			rte_hash_del_key(s->mtab, &r->hash);
+		lw_hash_set_head(s->mtab, r->hash, r->hnext);
 	} else if (head != NULL) {
 		for (pp = &head->hnext; *pp != NULL; pp = &(*pp)->hnext) {
 			if (*pp == r) {
@@ -182,7 +154,7 @@ mres_get(struct lw_site *s, const struct lw_msg *m, uint64_t hash)
 	memset(r->lvb, 0, sizeof(r->lvb));
 	lw_lockq_init(&r->q);
 	r->hnext = chain_head(s, hash);
-	if (rte_hash_add_key_data(s->mtab, &hash, r) < 0) {
+	if (lw_hash_set_head(s->mtab, hash, r) < 0) {
 		r->hnext = s->mres_free;
 		s->mres_free = r;
 		return NULL;

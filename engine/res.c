@@ -34,6 +34,42 @@ key_sig(const void *key, uint32_t len, uint32_t init)
 	return (uint32_t)k ^ init;
 }
 
+struct rte_hash *
+lw_hash_create(const char *prefix, const char *name, uint32_t entries, int socket_id)
+{
+	char hname[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters p = {
+		.name = hname,
+		.entries = entries < 8 ? 8 : entries,
+		.key_len = sizeof(uint64_t),
+		.hash_func = key_sig,
+		.hash_func_init_val = 0,
+		.socket_id = socket_id,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+
+	snprintf(hname, sizeof(hname), "%s_%.20s", prefix, name);
+	return rte_hash_create(&p);
+}
+
+void *
+lw_hash_head(const struct rte_hash *h, uint64_t hash)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(h, &hash, &data) < 0)
+		return NULL;
+	return data;
+}
+
+int
+lw_hash_set_head(struct rte_hash *h, uint64_t hash, void *head)
+{
+	if (head == NULL)
+		return rte_hash_del_key(h, &hash) < 0 ? -ENOENT : 0;
+	return rte_hash_add_key_data(h, &hash, head) < 0 ? -ENOSPC : 0;
+}
+
 /* rte_jhash reads whole words: hash a zero-padded copy, never past the name. */
 static size_t
 padded(uint32_t buf[LW_RESNAME_MAXLEN / sizeof(uint32_t) + 1], const void *name, size_t len)
@@ -69,24 +105,13 @@ int
 lw_res_table_init(struct lw_engine *e)
 {
 	uint32_t n = e->conf.max_resources;
-	char hname[RTE_HASH_NAMESIZE];
-	struct rte_hash_parameters p = {
-		.name = hname,
-		.entries = n < 8 ? 8 : n,
-		.key_len = sizeof(uint64_t),
-		.hash_func = key_sig,
-		.hash_func_init_val = 0,
-		.socket_id = e->conf.socket_id,
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
 
-	snprintf(hname, sizeof(hname), "lwr_%.20s", e->name);
 	e->res = aligned_alloc(RTE_CACHE_LINE_SIZE,
 			       RTE_ALIGN_CEIL((size_t)n * sizeof(struct lw_res), RTE_CACHE_LINE_SIZE));
 	if (e->res == NULL)
 		return -ENOMEM;
 	memset(e->res, 0, (size_t)n * sizeof(struct lw_res));
-	e->rtab = rte_hash_create(&p);
+	e->rtab = lw_hash_create("lwr", e->name, n, e->conf.socket_id);
 	if (e->rtab == NULL) {
 		free(e->res);
 		e->res = NULL;
@@ -119,14 +144,10 @@ lw_res_match(struct lw_res *r, uint16_t lsid, const uint8_t *name, uint8_t len)
 	return NULL;
 }
 
-static struct lw_res *
+static inline struct lw_res *
 chain_head(struct lw_engine *e, uint64_t hash)
 {
-	void *data;
-
-	if (rte_hash_lookup_data(e->rtab, &hash, &data) < 0)
-		return NULL;
-	return data;
+	return lw_hash_head(e->rtab, hash);
 }
 
 struct lw_res *
@@ -174,10 +195,7 @@ unhash(struct lw_engine *e, struct lw_res *r)
 	struct lw_res *head = chain_head(e, r->hash), **pp;
 
 	if (head == r) {
-		if (r->hnext != NULL)
-			rte_hash_add_key_data(e->rtab, &r->hash, r->hnext);
-		else
-			rte_hash_del_key(e->rtab, &r->hash);
+		lw_hash_set_head(e->rtab, r->hash, r->hnext);
 	} else {
 		for (pp = &head->hnext; *pp != NULL; pp = &(*pp)->hnext) {
 			if (*pp == r) {
@@ -253,7 +271,7 @@ lw_res_get(struct lw_engine *e, uint16_t lsid, const uint8_t *name, uint8_t len,
 	memset(r->lvb, 0, sizeof(r->lvb));
 	lw_shadow_init_res(e, r);
 	r->hnext = head;
-	if (rte_hash_add_key_data(e->rtab, &hash, r) < 0) {
+	if (lw_hash_set_head(e->rtab, hash, r) < 0) {
 		r->hnext = e->res_free;
 		e->res_free = r;
 		return NULL;
