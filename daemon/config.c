@@ -148,10 +148,10 @@ enum sect { S_CLUSTER, S_NODE, S_MEMBER };
 
 static const char *const cluster_keys[] = { "name", "id", NULL };
 static const char *const node_keys[] = { "id", "workers", "udp_base_port", "poll",
-	"socket", "max_resources", "max_locks", "max_sessions", "cache_idle_us", NULL };
-static const char *const member_keys[] = { "mac", "ip", NULL };
+	"socket", "max_resources", "max_locks", "max_sessions", "cache_idle_us", "port", NULL };
+static const char *const member_keys[] = { "mac", "ip", "workers", "port", NULL };
 
-#define MAX_KEYS 10
+#define MAX_KEYS 11
 
 /* A section's values by key index of its table; NULL when absent. */
 struct section {
@@ -273,11 +273,30 @@ parse_cluster(struct ctx *x, const struct section *s, struct lw_config *c)
 	return opt_u32(x, s, "id", 1, UINT32_MAX, &c->cluster_id);
 }
 
+/* A DPDK device name (may be absent: dst stays empty). */
+static int
+port_name(struct ctx *x, const struct section *s, const char *v, char dst[LW_CONFIG_PORT_NAME_LEN])
+{
+	const char *p;
+
+	if (v == NULL)
+		return 0;
+	if (v[0] == '\0' || strlen(v) >= LW_CONFIG_PORT_NAME_LEN)
+		return fail(x, -EINVAL, "[%s] port = %s: must be 1..%d characters", s->name, v,
+			    LW_CONFIG_PORT_NAME_LEN - 1);
+	for (p = v; *p != '\0'; p++)
+		if (*p <= ' ' || *p > '~' || *p == ',' || *p == ';')
+			return fail(x, -EINVAL, "[%s] port = %s: not a device name", s->name, v);
+	strcpy(dst, v);
+	return 0;
+}
+
 static int
 parse_node(struct ctx *x, const struct section *s, struct lw_config *c)
 {
 	const char *poll = s->val[key_index(node_keys, "poll")];
 	const char *sock = s->val[key_index(node_keys, "socket")];
+	const char *dev = s->val[key_index(node_keys, "port")];
 	uint32_t id = 0, port = c->udp_base_port;
 	int rc;
 
@@ -322,7 +341,7 @@ parse_node(struct ctx *x, const struct section *s, struct lw_config *c)
 				    sock, sizeof(c->socket_path) - 1);
 		strcpy(c->socket_path, sock);
 	}
-	return 0;
+	return port_name(x, s, dev, c->port);
 }
 
 static int
@@ -379,6 +398,11 @@ parse_member(struct ctx *x, const struct section *s, unsigned int id, struct lw_
 		return fail(x, -EINVAL, "[%s] ip = %s: expected a dotted IPv4 address (a.b.c.d)",
 			    s->name, s->val[1]);
 	n->ipv4 = ntohl(a.s_addr);
+	rc = opt_u32(x, s, "workers", 1, LW_CONFIG_MAX_WORKERS, &n->workers);
+	if (rc == 0)
+		rc = port_name(x, s, s->val[key_index(member_keys, "port")], n->port);
+	if (rc != 0)
+		return rc;
 	if (n->ipv4 == 0 || n->ipv4 == UINT32_MAX || (n->ipv4 >> 28) == 0xe)
 		return fail(x, -EINVAL, "[%s] ip = %s: must be a unicast address",
 			    s->name, s->val[1]);
@@ -495,6 +519,18 @@ load_sections(struct ctx *x, struct rte_cfgfile *cfg, struct lw_config *c)
 	if (!c->nodes[c->node_id - 1].present)
 		return fail(x, -EINVAL, "[node] id = %u: this node has no [node.%u] section",
 			    c->node_id, c->node_id);
+	for (id = 0; id < LW_CONFIG_MAX_NODES; id++) {
+		struct lw_config_node *m = &c->nodes[id];
+
+		if (!m->present)
+			continue;
+		if (m->workers == 0)
+			m->workers = c->workers;
+		else if (m->id == c->node_id && m->workers != c->workers)
+			return fail(x, -EINVAL,
+				    "[node.%u] workers = %u: this node runs %u ([node] workers)",
+				    m->id, m->workers, c->workers);
+	}
 	return 0;
 }
 

@@ -5,9 +5,16 @@
  *   [cluster]            name, id                       (both required)
  *   [node]               id (required), workers, udp_base_port, poll,
  *                        socket, max_resources, max_locks, max_sessions,
- *                        cache_idle_us                  (defaults below)
- *   [node.N]             mac, ip                        (both required)
+ *                        cache_idle_us, port            (defaults below)
+ *   [node.N]             mac, ip (both required), workers, port
  *                        one section per cluster member, N = 1..255
+ *
+ * port names the DPDK device (an EAL --vdev or a PCI port's name) through
+ * which peers are reached: [node] port for all of them, [node.N] port for
+ * node N alone (a memif mesh has one device per peer). Empty: the daemon
+ * uses its only port. [node.N] workers is how many workers node N runs
+ * (default: [node] workers); every node must agree on it, since the
+ * bucket map is built from the members and their workers.
  *
  * Comments start with ';'. Every key and section is checked: an unknown or
  * repeated key or section, a malformed line or value is an error, so a typo
@@ -30,6 +37,7 @@
 #define LW_CONFIG_MAX_LOCKS       (1u << 20)  /**< = LW_ENGINE_MAX_LOCKS */
 #define LW_CONFIG_MAX_SESSIONS    65536u
 #define LW_CONFIG_MAX_CACHE_IDLE_US 3600000000ull /**< one hour */
+#define LW_CONFIG_PORT_NAME_LEN   64          /**< a DPDK device name, with its NUL */
 
 /* Defaults of the optional [node] keys. */
 #define LW_CONFIG_DEF_WORKERS       1u
@@ -52,6 +60,8 @@ struct lw_config_node {
 	uint8_t  present;       /**< 1 when [node.N] was given */
 	uint8_t  mac[6];        /**< unicast, not all zero */
 	uint32_t ipv4;          /**< host byte order (RTE_IPV4(a, b, c, d)) */
+	uint32_t workers;       /**< node N's workers (after loading: never 0) */
+	char     port[LW_CONFIG_PORT_NAME_LEN]; /**< device to reach N ("": [node] port) */
 };
 
 struct lw_config {
@@ -66,6 +76,7 @@ struct lw_config {
 	uint32_t max_locks;
 	uint32_t max_sessions;
 	uint64_t cache_idle_us;
+	char     port[LW_CONFIG_PORT_NAME_LEN]; /**< default device to reach peers ("": the only port) */
 	uint32_t nb_nodes;              /**< members present */
 	struct lw_config_node nodes[LW_CONFIG_MAX_NODES]; /**< nodes[id - 1] */
 };

@@ -303,6 +303,36 @@ test_duplicate(void)
 	    "[node.3]\nmac = 02:00:00:00:00:04\nip = 10.77.0.4\n", -EINVAL, "[node.3]", "twice");
 }
 
+static void
+test_ports_workers(void)
+{
+	int rc = load(CLUSTER "[node]\nid = 1\nworkers = 2\nport = net_tap0\n"
+		      "[node.1]\nmac = 02:00:00:00:00:01\nip = 10.77.0.1\n"
+		      "[node.2]\nmac = 02:00:00:00:00:02\nip = 10.77.0.2\nworkers = 4\n"
+		      "port = net_memif2\n"
+		      "[node.3]\nmac = 02:00:00:00:00:03\nip = 10.77.0.3\n");
+
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_STRING_EQUAL(cfg.port, "net_tap0");
+	CU_ASSERT_STRING_EQUAL(cfg.nodes[0].port, "");
+	CU_ASSERT_STRING_EQUAL(cfg.nodes[1].port, "net_memif2");
+	CU_ASSERT_STRING_EQUAL(cfg.nodes[2].port, "");
+	CU_ASSERT_EQUAL(cfg.nodes[0].workers, 2);   /* this node: [node] workers */
+	CU_ASSERT_EQUAL(cfg.nodes[1].workers, 4);
+	CU_ASSERT_EQUAL(cfg.nodes[2].workers, 2);   /* default: as this node */
+	rc = load(CLUSTER NODE MEMBERS);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_STRING_EQUAL(cfg.port, "");
+	bad(CLUSTER "[node]\nid = 1\nport = a b\n" MEMBERS, -EINVAL, "[node] port = a b",
+	    "device name");
+	bad(CLUSTER "[node]\nid = 1\nport =\n" MEMBERS, -EINVAL, "[node] port", "empty value");
+	bad(CLUSTER NODE MEMBERS "[node.3]\nmac = 02:00:00:00:00:03\nip = 10.77.0.3\n"
+	    "workers = 33\n", -EINVAL, "[node.3] workers = 33", "1..32");
+	bad(CLUSTER "[node]\nid = 1\nworkers = 2\n"
+	    "[node.1]\nmac = 02:00:00:00:00:01\nip = 10.77.0.1\nworkers = 3\n",
+	    -EINVAL, "[node.1] workers = 3", "this node runs 2");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -327,6 +357,7 @@ main(int argc, char **argv)
 		  "unknown key or section, bad lines", test_unknown,
 		  "this node not listed", test_not_listed,
 		  "duplicate ip, mac, section", test_duplicate,
+		  "ports and member workers", test_ports_workers,
 		  NULL);
 	rc = lwt_run();
 	unlink(path);
