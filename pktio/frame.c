@@ -104,7 +104,8 @@ lw_frame_build(void *buf, size_t cap, const struct lw_frame_addr *src,
 
 	if (buf == NULL || src == NULL || dst == NULL || (n > 0 && msgs == NULL))
 		return -EINVAL;
-	if ((flags & ~LW_FRAME_F_ALL) != 0 || ((flags & LW_FRAME_F_ACKONLY) && n != 0))
+	if ((flags & ~LW_FRAME_F_ALL) != 0 || ((flags & LW_FRAME_F_NOSEQ) && n != 0) ||
+	    (flags & LW_FRAME_F_NOSEQ) == LW_FRAME_F_NOSEQ)
 		return -EINVAL;
 	if (n > LW_FRAME_MAX_MSGS || total > cap)
 		return -ENOSPC;
@@ -221,7 +222,7 @@ check_hdr(const struct lw_frame_hdr *h, const struct lw_frame_expect *ex,
 		return -LW_FRAME_BAD_MAGIC;
 	if (h->version != LW_FRAME_VERSION)
 		return -LW_FRAME_BAD_VERSION;
-	if (h->flags & ~LW_FRAME_F_ALL)
+	if ((h->flags & ~LW_FRAME_F_ALL) || (h->flags & LW_FRAME_F_NOSEQ) == LW_FRAME_F_NOSEQ)
 		return -LW_FRAME_BAD_FLAGS;
 	if (h->hdr_len != sizeof(*h))
 		return -LW_FRAME_BAD_LENGTH;
@@ -238,7 +239,7 @@ check_hdr(const struct lw_frame_hdr *h, const struct lw_frame_expect *ex,
 	if (h->nmsgs > LW_FRAME_MAX_MSGS ||
 	    (size_t)h->nmsgs * sizeof(struct lw_msg) != h->payload_len ||
 	    sizeof(*h) + (size_t)h->payload_len != data_len ||
-	    ((h->flags & LW_FRAME_F_ACKONLY) && h->nmsgs != 0))
+	    ((h->flags & LW_FRAME_F_NOSEQ) && h->nmsgs != 0))
 		return -LW_FRAME_BAD_LENGTH;
 	return 0;
 }

@@ -37,8 +37,12 @@
 #define LW_FRAME_MAGIC    0x3152574Cu  /* "LWR1" as bytes on the wire */
 #define LW_FRAME_VERSION  1
 
-#define LW_FRAME_F_ACKONLY 0x01u       /* no messages; seq is not sequenced */
-#define LW_FRAME_F_ALL     (LW_FRAME_F_ACKONLY)
+#define LW_FRAME_F_ACKONLY   0x01u     /* no messages; seq is not sequenced */
+#define LW_FRAME_F_HEARTBEAT 0x02u     /* control core liveness: no messages, not
+					  sequenced; seq = sender's heartbeat count */
+#define LW_FRAME_F_ALL       (LW_FRAME_F_ACKONLY | LW_FRAME_F_HEARTBEAT)
+/* Flags that make a frame unsequenced and empty (at most one of them). */
+#define LW_FRAME_F_NOSEQ     (LW_FRAME_F_ACKONLY | LW_FRAME_F_HEARTBEAT)
 
 #define LW_FRAME_ETH_LEN   14
 #define LW_FRAME_IP_LEN    20
@@ -162,7 +166,7 @@ struct lw_msg_counters {
 
 /**
  * Build a frame in buf: headers for src -> dst, then n messages copied.
- * flags: LW_FRAME_F_* (LW_FRAME_F_ACKONLY needs n == 0).
+ * flags: LW_FRAME_F_* (ACKONLY or HEARTBEAT, not both, and then n == 0).
  * Returns the frame length (> 0), -ENOSPC when cap is too small or n too
  * large for the length fields, -EINVAL on bad arguments (a message whose
  * h.len is not sizeof(struct lw_msg), unknown flags, msgs NULL with n > 0).

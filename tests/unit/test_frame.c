@@ -173,6 +173,26 @@ test_build_errors(void)
 	/* ack-only: no messages */
 	CU_ASSERT_EQUAL(lw_frame_build(buf, sizeof(buf), &A, &B, CLUSTER, EPOCH, 0, 9,
 				       LW_FRAME_F_ACKONLY, NULL, 0), LW_FRAME_MIN_LEN);
+	/* heartbeat: no messages, not both unsequenced kinds */
+	CU_ASSERT_EQUAL(lw_frame_build(buf, sizeof(buf), &A, &B, CLUSTER, EPOCH, 1, 0,
+				       LW_FRAME_F_HEARTBEAT, m, 1), -EINVAL);
+	CU_ASSERT_EQUAL(lw_frame_build(buf, sizeof(buf), &A, &B, CLUSTER, EPOCH, 1, 0,
+				       LW_FRAME_F_HEARTBEAT | LW_FRAME_F_ACKONLY, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(lw_frame_build(buf, sizeof(buf), &A, &B, CLUSTER, EPOCH, 77, 0,
+				       LW_FRAME_F_HEARTBEAT, NULL, 0), LW_FRAME_MIN_LEN);
+	{
+		struct lw_frame_expect hex = expect_b();
+		struct lw_frame_view hv;
+
+		CU_ASSERT_EQUAL(lw_frame_parse(buf, LW_FRAME_MIN_LEN, &hex, &hv), 0);
+		CU_ASSERT_EQUAL(hv.flags, LW_FRAME_F_HEARTBEAT);
+		CU_ASSERT_EQUAL(hv.seq, 77);
+		CU_ASSERT_EQUAL(hv.nmsgs, 0);
+		/* both unsequenced flags on the wire: BAD_FLAGS */
+		buf[LW_FRAME_L2L4_LEN + 5] = LW_FRAME_F_HEARTBEAT | LW_FRAME_F_ACKONLY;
+		CU_ASSERT_EQUAL(lw_frame_parse(buf, LW_FRAME_MIN_LEN, &hex, &hv),
+				-LW_FRAME_BAD_FLAGS);
+	}
 	/* set_ack rewrites in place */
 	struct lw_frame_expect ex = expect_b();
 	struct lw_frame_view v;
@@ -384,7 +404,9 @@ consistent(const uint8_t *b, size_t len, const struct lw_frame_expect *ex,
 		return false;
 	if ((int32_t)(v->epoch - ex->epoch) < 0 || v->dst_worker >= ex->nworkers)
 		return false;
-	if ((v->flags & LW_FRAME_F_ACKONLY) && v->nmsgs != 0)
+	if ((v->flags & LW_FRAME_F_NOSEQ) && v->nmsgs != 0)
+		return false;
+	if ((v->flags & LW_FRAME_F_NOSEQ) == LW_FRAME_F_NOSEQ)
 		return false;
 	for (uint16_t i = 0; i < v->nmsgs; i++)
 		if (lw_frame_msg(v, i, &m) != 0 || m.h.len != sizeof(m))
