@@ -193,6 +193,8 @@ test_build_errors(void)
 		CU_ASSERT_EQUAL(lw_frame_parse(buf, LW_FRAME_MIN_LEN, &hex, &hv),
 				-LW_FRAME_BAD_FLAGS);
 	}
+	CU_ASSERT_EQUAL(lw_frame_build(buf, sizeof(buf), &A, &B, CLUSTER, EPOCH, 0, 9,
+				       LW_FRAME_F_ACKONLY, NULL, 0), LW_FRAME_MIN_LEN);
 	/* set_ack rewrites in place */
 	struct lw_frame_expect ex = expect_b();
 	struct lw_frame_view v;
