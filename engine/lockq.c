@@ -50,6 +50,7 @@ lw_lockq_init(struct lw_lockq *q)
 		q->pcnt[m] = 0;
 	}
 	q->ceiling = LW_LOCK_EX;
+	q->cap = LW_LOCK_EX;
 }
 
 void
@@ -97,7 +98,17 @@ can_grant_mode(const struct lw_lockq *q, const struct lw_qent *e, int rq, bool n
 {
 	bool conv = e->grmode != LW_LOCK_IV;
 
-	if (!lw_mode_covers(q->ceiling, rq))
+	/*
+	 * The ceiling caps what the site may grant, except for a conversion
+	 * of a lock whose granted mode is already above it: its site cannot
+	 * give way until that lock does, so holding the conversion back would
+	 * make the lock wait for the site and the site for the lock. Such a
+	 * conversion may go up to cap (what the site holds); a conversion
+	 * down only gives back and is never held by the ceiling.
+	 */
+	if (!lw_mode_covers(q->ceiling, rq) &&
+	    !(conv && (lw_mode_covers(e->grmode, rq) ||
+		       (!lw_mode_covers(q->ceiling, e->grmode) && lw_mode_covers(q->cap, rq)))))
 		return false;
 	if (e->flags & LW_LKF_EXPEDITE)
 		return true;

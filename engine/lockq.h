@@ -62,6 +62,8 @@ TAILQ_HEAD(lw_qlist, lw_qent);
 struct lw_lockq {
 	/* what an uncontended request reads first, together */
 	int8_t   ceiling;                  /**< no grant above this mode */
+	int8_t   cap;                      /**< a conversion of a lock already above the
+					        ceiling may go up to this (a shadow: held) */
 	uint32_t nconvert;
 	uint32_t nwait;
 	uint32_t nnoorder;                 /**< pending entries with NOORDER */

@@ -46,6 +46,7 @@ lw_shadow_init_res(struct lw_engine *e, struct lw_res *r)
 {
 	r->held = e->site != NULL ? LW_LOCK_IV : LW_LOCK_EX;
 	r->q.ceiling = e->site != NULL ? LW_LOCK_NL : LW_LOCK_EX;
+	r->q.cap = r->q.ceiling;
 	r->bast_target = LW_LOCK_IV;
 	r->bast_heads = 0;
 	r->inflight = 0;
@@ -75,9 +76,12 @@ static void
 update_ceiling(struct lw_engine *e, struct lw_res *r)
 {
 	int c = ceiling_of(r);
+	int8_t cap = r->held == LW_LOCK_IV ? LW_LOCK_NL : r->held;
 
-	if (c != r->q.ceiling)
+	if (c != r->q.ceiling || cap != r->q.cap) {
+		r->q.cap = cap;
 		lw_lockq_set_ceiling(&r->q, c, &lw_engine_qops, e);
+	}
 }
 
 static struct lw_msg *

@@ -136,4 +136,136 @@ int lw_site_held(struct lw_site *s, uint16_t lsid, const void *name, size_t len)
 /** Internal consistency of both sides. @return 0 or -EFAULT (message on stderr). */
 int lw_site_check(struct lw_site *s);
 
+/*
+ * Introspection (engine/inspect.c), for telemetry (/lockwire/resource) and
+ * lwctl (resource, lockdump). Read-only: these calls change nothing at the
+ * site (no LRU order, no eviction, no message, no counter). Like every
+ * lw_site_* call they belong to the thread that owns the site; a telemetry
+ * thread must ask that thread, not call them itself.
+ */
+
+#define LW_INFO_MAX_LOCKS   64u   /**< local locks listed in one struct lw_res_info */
+#define LW_INFO_MAX_HOLDERS 64u   /**< site holdings listed in one struct lw_res_info */
+
+/** Where a resource is resident at this site (bits). */
+#define LW_RES_SHADOW 0x01u       /**< in the local table (clients' locks, held mode) */
+#define LW_RES_MASTER 0x02u       /**< in this site's master table */
+
+/** A site's holding at the master (this site masters the resource). */
+struct lw_holder_info {
+	uint16_t site;          /**< the holding site's id */
+	int8_t   grmode;        /**< mode granted to it (IV: none yet) */
+	int8_t   rqmode;        /**< mode its pending request wants (IV: none pending) */
+	uint8_t  state;         /**< LW_QS_* of engine/lockq.h; lw_qstate_name() */
+	int8_t   bast_target;   /**< target of the BAST in force (IV: none sent) */
+	int8_t   highbast;      /**< strongest mode a BAST named since its last grant (IV) */
+	uint8_t  rsvd;
+	uint32_t seq;           /**< GRANTs sent to it for this resource */
+};
+
+/** One resource as this site sees it: its shadow side and, when mastered here, its master side. */
+struct lw_res_info {
+	uint32_t gid;           /**< the lockspace's cluster-wide id */
+	uint16_t lsid;          /**< the local lockspace (0: not open here; master side only) */
+	uint8_t  namelen;
+	uint8_t  where;         /**< LW_RES_SHADOW | LW_RES_MASTER */
+	uint8_t  name[LW_RESNAME_MAXLEN];
+	uint64_t hash;          /**< lw_res_hash(gid, name) */
+	uint32_t bucket;        /**< lw_bucket_of(hash) */
+	uint16_t master;        /**< the site asked: the map's master, or the one a REDIRECT named */
+	uint16_t map_master;    /**< the bucket's master in this site's map */
+
+	/* shadow side (where & LW_RES_SHADOW; zero / IV otherwise) */
+	int8_t   held;          /**< mode the master granted this site (IV: none) */
+	int8_t   ceiling;       /**< no local grant above this */
+	int8_t   bast_target;   /**< downgrade owed to at most this (IV: nothing owed) */
+	uint8_t  bast_heads;    /**< modes (bit 1 << mode) the BASTs named since we last gave way */
+	uint8_t  inflight;      /**< a REQUEST is at the master */
+	uint8_t  cancel_sent;   /**< ... and a CANCEL of it */
+	uint8_t  dl_block;      /**< no new REQUEST until the next DOWNGRADE (deadlock answered) */
+	uint8_t  redirects;     /**< REDIRECTs followed for the request out / the mode held */
+	uint16_t rq_site;       /**< inflight: where the REQUEST went */
+	int8_t   rq_mode;       /**< inflight: the mode rq_lkid waits for (IV: it waits no more) */
+	uint8_t  rsvd1;
+	uint32_t rq_lkid;       /**< inflight: the local lock whose request is out */
+	uint32_t seq;           /**< the master's GRANT number last seen */
+	uint8_t  cached;        /**< holds a mode with no local lock */
+	uint8_t  lvb_valid;     /**< the site's copy of the LVB */
+	uint8_t  lvb_dirty;     /**< written here since lvbseq */
+	uint8_t  rsvd2;
+	uint32_t lvbseq;
+	uint8_t  lvb[LW_LVB_LEN];
+	uint32_t nlocks;        /**< local locks on the queues (may exceed LW_INFO_MAX_LOCKS) */
+	uint32_t nlocks_listed; /**< entries of locks[]: granted, converting, waiting, each in queue order */
+	struct lw_lock_info locks[LW_INFO_MAX_LOCKS];
+
+	/* master side (where & LW_RES_MASTER; zero otherwise) */
+	uint8_t  m_lvb_valid;   /**< the master's LVB */
+	uint8_t  rsvd3[3];
+	uint32_t m_lvbseq;
+	uint8_t  m_lvb[LW_LVB_LEN];
+	uint32_t nholders;      /**< sites on the queues (may exceed LW_INFO_MAX_HOLDERS) */
+	uint32_t nholders_listed; /**< entries of holders[]: granted, converting, waiting, in order */
+	struct lw_holder_info holders[LW_INFO_MAX_HOLDERS];
+};
+
+/**
+ * Fill *info about (lsid, name) at this site.
+ * @return 0; -ENOENT: neither a shadow nor a master resource here (or lsid
+ *   is not open); -EINVAL: NULL pointer, lsid 0 or past max_lockspaces,
+ *   len 0 or above LW_RESNAME_MAXLEN.
+ */
+int lw_site_res_info(struct lw_site *s, uint16_t lsid, const void *name, size_t len,
+		     struct lw_res_info *info);
+
+/**
+ * As lw_site_res_info, by the lockspace's cluster-wide id: also finds
+ * master resources of lockspaces not open at this site (info->lsid 0).
+ * @return 0; -ENOENT; -EINVAL (NULL pointer, gid 0, bad len).
+ */
+int lw_site_res_info_gid(struct lw_site *s, uint32_t gid, const void *name, size_t len,
+			 struct lw_res_info *info);
+
+/** One open lockspace. */
+struct lw_ls_entry {
+	uint16_t lsid;
+	uint8_t  namelen;
+	uint8_t  rsvd;
+	uint32_t gid;           /**< lw_ls_gid(name) */
+	uint32_t opens;         /**< lw_site_ls_open calls not closed yet */
+	uint32_t nlocks;        /**< local locks in it */
+	uint8_t  name[LW_LSNAME_MAXLEN];
+};
+
+/**
+ * The lockspaces open at this site, by ascending lsid: the first max go to
+ * out (out may be NULL when max is 0).
+ * @return how many are open (more than max: the list was cut); -EINVAL.
+ */
+int lw_site_ls_list(struct lw_site *s, struct lw_ls_entry *out, unsigned int max);
+
+/** One resident resource, as a lockdump walk returns it. */
+struct lw_res_name {
+	uint32_t gid;
+	uint16_t lsid;          /**< 0: a master resource of a lockspace not open here */
+	uint8_t  namelen;
+	uint8_t  where;         /**< LW_RES_SHADOW | LW_RES_MASTER */
+	uint8_t  name[LW_RESNAME_MAXLEN];
+};
+
+/**
+ * Walk the resident resources, shadow and master, for a lockdump. Start
+ * with *cursor = 0; each call returns up to max names from *cursor and
+ * advances it. A resource resident on both sides comes once, with both
+ * bits in `where`. The table may change between calls (the walk takes no
+ * snapshot): a resource may then be missed or seen twice, but the walk
+ * stays safe and ends.
+ * @return the count written (0: the walk is over); -EINVAL: NULL pointer or max 0.
+ */
+int lw_site_res_walk(struct lw_site *s, uint64_t *cursor, struct lw_res_name *out,
+		     unsigned int max);
+
+/** "granted", "converting", "waiting" (LW_QS_*), "none"; "?" out of range. */
+const char *lw_qstate_name(int state);
+
 #endif /* LW_SITE_H */

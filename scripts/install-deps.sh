@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-	libdpdk-dev dpdk libnuma-dev libcunit1-dev
+	libdpdk-dev dpdk libnuma-dev libcunit1-dev libjansson-dev
 	meson ninja-build pkg-config gcc gcovr python3
 )
 

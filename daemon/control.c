@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * control.c — lockwired's control loop (main lcore) and client socket.
+ *
+ * DESIGN
+ * Membership is static for now: the members are the configuration's
+ * nodes. Every hb_interval the control loop asks worker 0 to send a
+ * HEARTBEAT to every peer (the workers own the NIC queues); heartbeats
+ * received by any worker are counted per node, and a member is "up" while
+ * its last one is younger than hb_timeout. all_up (every member heard
+ * from) starts the built-in driver. Views, leases and recovery build on
+ * this (recovery/).
+ *
+ * The client socket (a Unix stream socket at [node] socket) is bound at
+ * start so that the path is claimed: a path held by a live process is an
+ * error (exit 4), a stale socket file is replaced. Client sessions over it
+ * come with the client library; until then a connection is accepted and
+ * closed at once.
+ *
+ * The loop sleeps 1 ms between rounds: it never competes with workers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "node.h"
+
+static uint64_t tsc0;
+static uint64_t ns_per_tsc_q32;   /* ns per TSC tick, 32.32 fixed point */
+
+void
+lw_clock_init(void)
+{
+	uint64_t hz = rte_get_tsc_hz();
+
+	tsc0 = rte_rdtsc();
+	ns_per_tsc_q32 = (uint64_t)(((unsigned __int128)1000000000u << 32) / (hz ? hz : 1));
+}
+
+uint64_t
+lw_now_ns(void)
+{
+	return (uint64_t)(((unsigned __int128)(rte_rdtsc() - tsc0) * ns_per_tsc_q32) >> 32);
+}
+
+int
+lw_control_listen(struct lw_node *n)
+{
+	struct sockaddr_un a;
+	struct stat sb;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	strcpy(a.sun_path, n->cfg.socket_path);
+	if (lstat(a.sun_path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode)) {
+			LW_LOG(ERR, "socket path %s exists and is not a socket", a.sun_path);
+			return -EEXIST;
+		}
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+			close(fd);
+			LW_LOG(ERR, "socket path %s is in use by a running process "
+			       "(another lockwired?)", a.sun_path);
+			return -EADDRINUSE;
+		}
+		close(fd);
+		LW_LOG(INFO, "removing stale socket %s", a.sun_path);
+		unlink(a.sun_path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 64) != 0) {
+		int e = errno;
+
+		close(fd);
+		LW_LOG(ERR, "cannot listen on %s: %s", a.sun_path, strerror(e));
+		return e == EADDRINUSE ? -EADDRINUSE : -e;
+	}
+	n->listen_fd = fd;
+	return 0;
+}
+
+void
+lw_control_close(struct lw_node *n)
+{
+	if (n->listen_fd >= 0) {
+		close(n->listen_fd);
+		unlink(n->cfg.socket_path);
+		n->listen_fd = -1;
+	}
+	if (n->telemetry_link[0] != '\0')
+		unlink(n->telemetry_link);
+}
+
+static void
+accept_clients(struct lw_node *n)
+{
+	int fd;
+
+	while ((fd = accept4(n->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		LW_LOG(DEBUG, "client connection closed: sessions are not served yet");
+		close(fd);
+	}
+}
+
+/* Heartbeats received per member, over every worker; who is up. */
+static void
+members_update(struct lw_node *n, uint64_t now)
+{
+	unsigned int id, i, up = 0, all = 0;
+
+	for (id = 1; id < LW_PIO_MAX_NODES; id++) {
+		struct lw_member *m = &n->members[id];
+		uint64_t rx = 0, last = 0;
+		uint8_t was = m->up;
+
+		if (!m->present)
+			continue;
+		all++;
+		if (id == n->cfg.node_id) {
+			m->up = 1;
+			up++;
+			continue;
+		}
+		for (i = 0; i < n->nworkers; i++) {
+			const struct lw_wio_stats *s = lw_wio_stats(n->workers[i]->wio);
+
+			rx += s->heartbeats_rx[id];
+			last = RTE_MAX(last, s->heartbeat_ns[id]);
+		}
+		m->hb_rx = rx;
+		m->last_hb_ns = last;
+		m->up = rx > 0 && now - last < n->hb_timeout_ns;
+		if (m->up)
+			up++;
+		if (m->up != was)
+			LW_LOG(NOTICE, "node %u is %s", id, m->up ? "up" : "unreachable");
+	}
+	n->members_up = up;
+	if (up == all && !n->all_up) {
+		n->all_up = 1;
+		LW_LOG(NOTICE, "all %u members up", all);
+	}
+}
+
+void
+lw_control_loop(struct lw_node *n)
+{
+	uint64_t next_hb = 0;
+	struct timespec ts = { 0, 1000000 };
+
+	while (!n->stop) {
+		uint64_t now = lw_now_ns();
+
+		if (now >= next_hb) {
+			n->workers[0]->hb_want++;
+			n->hb_tx++;
+			next_hb = now + n->hb_interval_ns;
+		}
+		members_update(n, now);
+		if (n->listen_fd >= 0)
+			accept_clients(n);
+		nanosleep(&ts, NULL);
+	}
+}

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * worker.c — a worker lcore: one site (engine/site.h) and its data-plane
+ * I/O (pktio/wio.h), and optionally the built-in driver.
+ *
+ * DESIGN
+ * One poll iteration:
+ *   1. lw_wio_rx: frames from the NIC queues and handoff rings, messages
+ *      from the other workers' rings -> lw_site_receive;
+ *   2. the driver's new requests (held back while the data plane pushes
+ *      back) -> lw_site_submit; timers -> lw_site_tick when due;
+ *   3. the site's outputs: messages -> lw_wio_send, events -> the driver;
+ *   4. lw_wio_flush: staged frames out, retransmissions, acks;
+ *   5. a request from the telemetry thread, heartbeats asked by control;
+ *   6. idle handling: busy mode spins; adaptive mode pauses after a few
+ *      empty iterations and sleeps (up to 100 us, never past a deadline)
+ *      after longer idleness, so several daemons can share a few cores.
+ * Nothing in the loop allocates (beyond first contact with a site and
+ * queue growth), locks, logs or makes a syscall, except the adaptive sleep.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_pause.h>
+
+#include "node.h"
+
+#define IDLE_PAUSE   64u         /* empty iterations before pausing */
+#define IDLE_SLEEP   2048u       /* empty iterations before sleeping */
+#define SLEEP_MAX_NS 100000u
+#define STATS_NS     2000000u    /* refresh the stats snapshot every 2 ms */
+
+int
+lw_worker_setup(struct lw_node *n, unsigned int idx, unsigned int lcore)
+{
+	struct lw_site_conf sc;
+	struct lw_worker *w;
+	char name[32];
+	int sock = (int)rte_lcore_to_socket_id(lcore);
+
+	w = rte_zmalloc_socket("lw_worker", sizeof(*w), RTE_CACHE_LINE_SIZE, sock);
+	if (w == NULL)
+		return -ENOMEM;
+	w->node = n;
+	w->idx = idx;
+	w->lcore = lcore;
+	w->socket = sock;
+	n->workers[idx] = w;
+	memset(&sc, 0, sizeof(sc));
+	snprintf(name, sizeof(name), "lw_s%u", idx);
+	sc.engine.name = name;
+	sc.engine.max_resources = n->cfg.max_resources;
+	sc.engine.max_locks = n->cfg.max_locks;
+	sc.engine.max_sessions = n->cfg.max_sessions;
+	sc.engine.worker = idx;
+	sc.engine.socket_id = sock;
+	sc.node = n->cfg.node_id;
+	sc.max_master_resources = n->cfg.max_resources;
+	sc.cache_idle_ns = n->cfg.cache_idle_us * 1000u;
+	w->site = lw_site_create(&sc, &n->map);
+	if (w->site == NULL)
+		return -errno;
+	if (lw_site_out_init(&w->out) != 0 || lw_msgbuf_init(&w->in, 256) != 0)
+		return -ENOMEM;
+	w->wio = lw_wio_create(n->pio, idx);
+	if (w->wio == NULL)
+		return -errno;
+	if (n->drv.enabled) {
+		w->drv = lw_driver_new(&n->drv, w->site, &n->map, n->cfg.node_id, idx);
+		if (w->drv == NULL)
+			return -errno;
+	}
+	return 0;
+}
+
+void
+lw_worker_free(struct lw_worker *w)
+{
+	if (w == NULL)
+		return;
+	lw_driver_free(w->drv);
+	lw_wio_free(w->wio);
+	lw_site_out_fini(&w->out);
+	lw_msgbuf_fini(&w->in);
+	lw_site_free(w->site);
+	rte_free(w);
+}
+
+/* Answer the telemetry thread's request (between two polls). */
+static void
+serve_request(struct lw_worker *w)
+{
+	struct lw_wreq *r = &w->req;
+
+	r->rc = 0;
+	r->nfound = 0;
+	if (r->kind == LW_WREQ_RES_INFO && r->gid != 0) {
+		if (lw_site_res_info_gid(w->site, r->gid, r->name, r->namelen, &r->info[0]) == 0)
+			r->nfound = 1;
+		else
+			r->rc = -ENOENT;
+	} else if (r->kind == LW_WREQ_RES_INFO) {
+		struct lw_ls_entry ls[16];
+		int nls = lw_site_ls_list(w->site, ls, 16);
+		int i;
+
+		for (i = 0; i < RTE_MIN(nls, 16) && r->nfound < LW_WREQ_MAX_FOUND; i++)
+			if (lw_site_res_info(w->site, ls[i].lsid, r->name, r->namelen,
+					     &r->info[r->nfound]) == 0)
+				r->nfound++;
+		if (r->nfound == 0)
+			r->rc = -ENOENT;
+	} else {
+		r->rc = -EINVAL;
+	}
+	__atomic_store_n(&w->done_seq, w->req_seq, __ATOMIC_RELEASE);
+}
+
+int
+lw_worker_call(struct lw_worker *w, struct lw_wreq *r, unsigned int timeout_ms)
+{
+	uint32_t seq;
+	unsigned int i;
+
+	if (!w->running)
+		return -ESRCH;
+	if (w->req_seq != w->done_seq)
+		return -EBUSY;
+	w->req = *r;
+	seq = w->req_seq + 1;
+	__atomic_store_n(&w->req_seq, seq, __ATOMIC_RELEASE);
+	for (i = 0; i < timeout_ms * 10u; i++) {
+		if (__atomic_load_n(&w->done_seq, __ATOMIC_ACQUIRE) == seq) {
+			*r = w->req;
+			return 0;
+		}
+		rte_delay_us_sleep(100);
+	}
+	return -ETIMEDOUT;
+}
+
+/* Events go to the driver; with no driver there is no one to take them yet. */
+static void
+route_outputs(struct lw_worker *w, uint64_t now)
+{
+	if (w->out.msg.n > 0) {
+		lw_wio_send(w->wio, w->out.msg.m, w->out.msg.n, now);
+		w->out.msg.n = 0;
+	}
+	if (w->out.ev.n > 0) {
+		if (w->drv != NULL)
+			lw_driver_events(w->drv, w->out.ev.ev, w->out.ev.n, now);
+		w->out.ev.n = 0;
+	}
+}
+
+static void
+idle_wait(struct lw_worker *w, unsigned int idle, uint64_t now)
+{
+	uint64_t dl, ns;
+	struct timespec ts;
+
+	if (w->node->cfg.poll == LW_POLL_BUSY || idle < IDLE_PAUSE)
+		return;
+	if (idle < IDLE_SLEEP) {
+		rte_pause();
+		return;
+	}
+	dl = RTE_MIN(lw_site_next_deadline(w->site), lw_wio_next_deadline(w->wio));
+	ns = SLEEP_MAX_NS;
+	if (dl != UINT64_MAX)
+		ns = dl <= now ? 0 : RTE_MIN(dl - now, (uint64_t)SLEEP_MAX_NS);
+	if (ns < 2000)
+		return;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)ns;
+	nanosleep(&ts, NULL);
+	w->sleeps++;
+}
+
+/* The driver: start when every member is up, write results when done. */
+static void
+drive(struct lw_worker *w, uint64_t now, bool *did)
+{
+	struct lw_node *n = w->node;
+
+	if (!lw_driver_started(w->drv)) {
+		if (n->all_up && now - n->start_ns > (uint64_t)(n->drv.start_delay * 1e9)) {
+			lw_driver_start(w->drv, now);
+			LW_LOG(INFO, "worker %u: driver started", w->idx);
+		}
+		return;
+	}
+	if (lw_driver_step(w->drv, now, lw_wio_busy(w->wio), &w->out) > 0)
+		*did = true;
+}
+
+int
+lw_worker_main(void *arg)
+{
+	struct lw_worker *w = arg;
+	struct lw_node *n = w->node;
+	unsigned int idle = 0;
+	bool written = false;
+
+	w->running = 1;
+	while (!n->stop) {
+		uint64_t now = lw_now_ns();
+		bool did = false;
+
+		w->in.n = 0;
+		/* outputs are routed after each site call, so the driver sees
+		 * (and logs) a call's events before anything else happens */
+		if (lw_wio_rx(w->wio, now, &w->in) > 0) {
+			lw_site_receive(w->site, w->in.m, w->in.n, now, &w->out);
+			route_outputs(w, now);
+			did = true;
+		}
+		if (w->drv != NULL) {
+			drive(w, now, &did);
+			route_outputs(w, now);
+		}
+		if (lw_site_next_deadline(w->site) <= now) {
+			lw_site_tick(w->site, now, &w->out);
+			if (w->out.msg.n > 0 || w->out.ev.n > 0)
+				did = true;
+			route_outputs(w, now);
+		}
+		lw_wio_flush(w->wio, now);
+		if (w->req_seq != w->done_seq)
+			serve_request(w);
+		if (w->hb_want != w->hb_sent) {
+			w->hb_sent = w->hb_want;
+			lw_wio_heartbeat(w->wio, now, w->hb_sent);
+		}
+		if (w->drv != NULL && !written && lw_driver_done(w->drv) && n->drv_out != NULL) {
+			int rc = lw_driver_write(w->drv, n->drv_out, n->config_path);
+
+			written = true;
+			LW_LOG(INFO, "worker %u: driver done, results %s (%s)", w->idx,
+			       n->drv_out, rc == 0 ? "written" : strerror(-rc));
+		}
+		w->loops++;
+		if (now - w->sst_at > STATS_NS) {
+			lw_site_get_stats(w->site, &w->sst);
+			w->sst_at = now;
+		}
+		if (did) {
+			w->busy_loops++;
+			idle = 0;
+		} else {
+			idle_wait(w, ++idle, now);
+		}
+	}
+	lw_site_get_stats(w->site, &w->sst);
+	w->running = 0;
+	return 0;
+}
