@@ -225,6 +225,23 @@ head_pending(struct lw_res *r)
 	return q != NULL ? q : TAILQ_FIRST(&r->q.wait);
 }
 
+/*
+ * The REQUEST out was made for lkb, but now a conversion of another local
+ * lock comes first, and that lock's granted mode keeps the downgrade we owe
+ * from happening. The master cannot see it behind our request (which may be
+ * queued behind a request our lock blocks): take the request back and ask
+ * for the conversion, which the master then orders or finds deadlocked.
+ */
+static bool
+stale_request(struct lw_res *r, const struct lw_lkb *lkb)
+{
+	const struct lw_qent *q = head_pending(r);
+
+	return q != NULL && q != &lkb->q && q->grmode != LW_LOCK_IV &&
+	       r->bast_target != LW_LOCK_IV &&
+	       !lw_mode_covers(lw_mode_meet(r->held, r->bast_target), q->grmode);
+}
+
 static void
 maybe_request(struct lw_site *s, struct lw_engine *e, struct lw_res *r)
 {
@@ -235,6 +252,8 @@ maybe_request(struct lw_site *s, struct lw_engine *e, struct lw_res *r)
 		lkb = lw_lkb_find(e, r->trigger);
 		if (!r->cancel_sent && (lkb == NULL || lkb->res != r ||
 					(lkb->q.state != LW_QS_WAIT && lkb->q.state != LW_QS_CONVERT)))
+			send_cancel(s, e, r);
+		else if (!r->cancel_sent && stale_request(r, lkb))
 			send_cancel(s, e, r);
 		return;
 	}
