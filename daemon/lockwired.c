@@ -3,6 +3,7 @@
  * lockwired.c — the lockwire node daemon.
  *
  *   lockwired [EAL options] -- --config FILE [--driver SPEC] [--driver-out PREFIX]
+ *                              [--cache-idle-us N]
  *
  * DESIGN
  * Start-up, in order, each step with a clear message and exit code when it
@@ -50,6 +51,7 @@ RTE_LOG_REGISTER(lw_logtype_daemon, lockwire.daemon, INFO);
 
 static struct lw_node node;
 static struct rte_mempool *pools[LW_TOPO_MAX_SOCKETS];
+static long long cache_idle_us = -1;   /* --cache-idle-us: overrides the file */
 
 static void
 on_signal(int sig)
@@ -67,6 +69,8 @@ usage(const char *prog)
 	       "                       ops, seconds, outstanding, ex, convert, noqueue, hold-us,\n"
 	       "                       lvb, remote, local, log, only-node, seed, delay)\n"
 	       "  --driver-out PREFIX  write the driver's results to PREFIX.nN.wW.json (+ .dlog)\n"
+	       "  --cache-idle-us N    give back cached modes unused for N us (overrides the file;\n"
+	       "                       1: practically no caching)\n"
 	       "  --help               this text\n", prog);
 }
 
@@ -77,6 +81,7 @@ parse_args(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "driver", required_argument, NULL, 'd' },
 		{ "driver-out", required_argument, NULL, 'o' },
+		{ "cache-idle-us", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -98,6 +103,19 @@ parse_args(int argc, char **argv)
 		case 'o':
 			node.drv_out = optarg;
 			break;
+		case 'i': {
+			char *end;
+
+			errno = 0;
+			cache_idle_us = strtoll(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || cache_idle_us < 0 ||
+			    cache_idle_us > (long long)LW_CONFIG_MAX_CACHE_IDLE_US) {
+				fprintf(stderr, "lockwired: --cache-idle-us %s: must be 0..%llu\n",
+					optarg, (unsigned long long)LW_CONFIG_MAX_CACHE_IDLE_US);
+				return -EINVAL;
+			}
+			break;
+		}
 		case 'h':
 			usage(argv[0]);
 			exit(0);
@@ -328,6 +346,8 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		return EXIT_ARGS;
 	}
+	if (cache_idle_us >= 0)
+		node.cfg.cache_idle_us = (uint64_t)cache_idle_us;
 	node.nworkers = node.cfg.workers;
 	node.epoch = 1;
 	node.hb_interval_ns = 10000000u;   /* 10 ms */
