@@ -356,6 +356,9 @@ explain_null(struct conn *c, const char *req, const struct command *cmd)
 		if (strcmp(cmd->name, "resource") == 0)
 			fprintf(stderr, "lwctl: no resource '%s' (or %.*s failed)\n",
 				req + klen + 1, (int)klen, req);
+		else if (strcmp(cmd->name, "stats") == 0 && req[klen] == ',')
+			fprintf(stderr, "lwctl: no worker %s (or %.*s failed)\n",
+				req + klen + 1, (int)klen, req);
 		else
 			fprintf(stderr, "lwctl: %s failed (null reply)\n", req);
 	} else {

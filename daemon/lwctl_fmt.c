@@ -611,8 +611,10 @@ member_cell(const struct mrow *m, size_t c)
 		return text_dup(v);
 	}
 	if (c == 5) {                   /* last heartbeat, an age */
+		const json_t *rx = json_object_get(m->v, "heartbeats_rx");
+
 		if (is_set(json_object_get(m->v, "self")) || !json_is_number(v) ||
-		    json_number_value(v) < 0)
+		    json_number_value(v) < 0 || (json_is_integer(rx) && json_integer_value(rx) == 0))
 			return strdup("-");
 		lwctl_fmt_age(age, sizeof(age), json_number_value(v));
 		return asprintf(&s, "%s ago", age) < 0 ? NULL : s;

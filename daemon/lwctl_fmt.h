@@ -67,10 +67,12 @@ int lwctl_parse_greeting(const char *buf, size_t len, size_t *max_len,
 int lwctl_parse_reply(const char *buf, size_t len, const char *cmd,
 		      json_t **value, int *approx, char *err, size_t errlen);
 
-/** A duration in microseconds for a human: "850us", "12.3ms", "4.25s", "3m07s", "2h05m", "3d04h". */
+/** A duration in microseconds for a human: "850us", "12.3ms", "4.25s",
+ * "3m07s", "2h05m", "3d04h"; "-" when negative. */
 void lwctl_fmt_age(char *buf, size_t len, double us);
 
-/** One scalar as text: strings bare ("" when empty), integers, reals (%.15g), true/false/null; containers as compact JSON. */
+/** One scalar as text, cut to len: strings bare ("" when empty), integers,
+ * reals (%.15g), true/false/null; containers as compact JSON. */
 void lwctl_fmt_scalar(char *buf, size_t len, const json_t *v);
 
 /** Any value, generically (see the file comment), each line indented by indent spaces. */
@@ -90,7 +92,7 @@ int lwctl_print_status(FILE *out, const json_t *node);
  * key. self and up may be booleans or 0/1 (DPDK 22.11 telemetry has no
  * booleans); they print as yes/no. last_heartbeat_us is read as an age:
  * microseconds since the last heartbeat arrived ("-" for this node, for a
- * negative value or none).
+ * negative value or none, and while heartbeats_rx is 0).
  */
 int lwctl_print_members(FILE *out, const json_t *members);
 

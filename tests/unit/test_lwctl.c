@@ -88,8 +88,13 @@ test_path(void)
 	CU_ASSERT_EQUAL(lwctl_telemetry_path(p, sizeof(p), "", NULL, NULL, NULL, 0), -EINVAL);
 	CU_ASSERT_EQUAL(lwctl_telemetry_path(p, sizeof(p), NULL, "a/b", NULL, NULL, 0), -EINVAL);
 	/* 98 characters + ".telemetry" do not fit sun_path (108 with the NUL) */
-	CU_ASSERT_EQUAL(lwctl_telemetry_path(p, sizeof(p), "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-					     NULL, NULL, NULL, 0), -ENAMETOOLONG);
+	char longp[99];
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = '\0';
+	CU_ASSERT_EQUAL(lwctl_telemetry_path(p, sizeof(p), longp, NULL, NULL, NULL, 0), -ENAMETOOLONG);
+	longp[97] = '\0';     /* 97 + 10 = 107: fits */
+	CU_ASSERT_EQUAL(lwctl_telemetry_path(p, sizeof(p), longp, NULL, NULL, NULL, 0), 0);
 	CU_ASSERT_EQUAL(lwctl_telemetry_path(p, 10, "/tmp/x", NULL, NULL, NULL, 0), -ENAMETOOLONG);
 }
 
@@ -248,9 +253,11 @@ test_members(void)
 		"   2  no    yes      9      9  850us ago\n");
 	/* missing fields print '?', a never-heard node '-' */
 	check_render(lwctl_print_members,
-		"{\"3\":{\"up\":false,\"last_heartbeat_us\":null}}",
+		"{\"3\":{\"up\":false,\"last_heartbeat_us\":null},"
+		"\"4\":{\"up\":0,\"heartbeats_rx\":0,\"last_heartbeat_us\":0}}",
 		"NODE  SELF  UP  HB RX  HB TX  LAST HB\n"
-		"   3  ?     no      ?      ?        -\n");
+		"   3  ?     no      ?      ?        -\n"
+		"   4  ?     no      0      ?        -\n");
 	check_render(lwctl_print_members, "{}", "NODE  SELF  UP  HB RX  HB TX  LAST HB\n");
 	check_refused(lwctl_print_members, "{\"1\":5}");
 	check_refused(lwctl_print_members, "[{\"self\":true}]");
