@@ -3,7 +3,8 @@
 # lock engine does today: the single-site engine benchmark, 2 s per run, with
 # 1000 and 100000 resources, uniform and zipf access; then a simulated
 # 3-node cluster (the master/shadow protocol under the checker) with and
-# without locality, to show what cached modes save.
+# without locality, to show what cached modes save; then a real 3-node
+# cluster of lockwired processes on memif under the built-in load.
 #
 #   scripts/demo.sh [-s SECONDS]
 set -euo pipefail
@@ -103,8 +104,47 @@ masters a share of the 48 resources and caches the modes its masters grant
 it. Locality 0.9 means a client picks from its own node's slice of the
 resources 9 times in 10: repeat locks are then granted from the cached mode
 with no message. A checker watched every grant: "violations" must be 0.
+TXT
 
-The multi-node demo over real vdevs (memif) comes with the daemon and the
-data plane; pktio/ holds its frame codec and reliable channels so far.
+# A real cluster: three lockwired processes on a memif mesh, built-in load.
+cdir=$(mktemp -d /tmp/lwdemo-XXXXXX)
+trap 'scripts/cluster.sh stop --dir "$cdir" >/dev/null 2>&1 || true; rm -rf "$cdir" "$out" "$simout"' EXIT
+echo
+echo "-- a real cluster: 3 lockwired processes on a memif mesh, 1 worker each"
+if scripts/cluster.sh start --nodes 3 --transport memif --dir "$cdir" --build build/release \
+	--daemon-args "--driver ops=20000,outstanding=16,resources=48,log=1 --driver-out $cdir/res"; then
+	for _ in $(seq 1 600); do
+		[ "$(find "$cdir" -maxdepth 1 -name 'res.*.json' | wc -l)" -ge 3 ] && break
+		sleep 0.2
+	done
+	echo "   resource r7 as node 1 sees it (lwctl resource r7):"
+	build/release/daemon/lwctl --socket "$cdir/node1.sock" resource r7 | sed 's/^/     /' | head -20
+	scripts/cluster.sh stop --dir "$cdir" >/dev/null || failed=1
+	python3 - "$cdir" <<'PY' || failed=1
+import glob, json, sys
+rs = [json.load(open(f)) for f in sorted(glob.glob(sys.argv[1] + "/res.*.json"))]
+print(f"{'node':>5} {'locks':>7} {'granted':>8} {'k ops/s':>8} {'p50 us':>7} {'p99 us':>7} {'msgs/op':>8} {'local grants':>13} {'errors':>6}")
+for r in rs:
+    print(f"{r['node']:5} {r['locks']:7} {r['granted']:8} {r['ops_per_sec'] / 1e3:8.1f} {r['lat_ns']['p50'] / 1e3:7.1f} "
+          f"{r['lat_ns']['p99'] / 1e3:7.1f} {r['msgs_per_op']:8.2f} {100 * r['local_grant_ratio']:12.1f}% {r['errors']:6}")
+sys.exit(0 if len(rs) == 3 and all(r["errors"] == 0 for r in rs) else 1)
+PY
+	echo "   the merged histories under the simulator's checker:"
+	build/release/tests/sim/lw-logcheck --quiet "$cdir"/res.*.dlog | sed 's/^/     /' || failed=1
+else
+	echo "   the cluster did not start"
+	failed=1
+fi
+cat <<'TXT'
+
+What ran: three lockwired daemons, each a DPDK process without hugepages,
+linked by memif; every worker ran 20,000 lock requests (16 at a time, all
+modes, EX counters in the value block, conversions, NOQUEUE) on 48 shared
+resources mastered across the three nodes. ops/s counts locks and unlocks
+answered; p50/p99 are lock latencies (0 when the site's cached mode granted
+at once); msgs/op are protocol messages sent per op; "local grants" were
+served with no message. lw-logcheck replays every request and answer of all
+nodes in time order through the simulator's checker: 0 violations means no
+two incompatible locks were ever held at once and every request was answered.
 TXT
 exit $failed
