@@ -15,6 +15,7 @@
  * counted: data frames are still held by their channel and resent).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,7 +356,7 @@ pending_add(struct lw_wio *w, struct dest *d)
 unsigned int
 lw_wio_send(struct lw_wio *w, const struct lw_msg *m, unsigned int n, uint64_t now)
 {
-	unsigned int i;
+	unsigned int i, k = 0;
 
 	(void)now;
 	for (i = 0; i < n; i++) {
@@ -370,10 +371,11 @@ lw_wio_send(struct lw_wio *w, const struct lw_msg *m, unsigned int n, uint64_t n
 		pending_add(w, d);
 		w->st.msgs_tx++;
 		w->st.queued++;
+		k++;
 	}
 	if (w->st.queued > w->st.queued_max)
 		w->st.queued_max = w->st.queued;
-	return n;
+	return k;
 }
 
 bool
@@ -528,6 +530,10 @@ chan_timers(struct lw_wio *w, struct dest *d, uint64_t now)
 			struct rte_mbuf *m;
 
 			lw_frame_set_ack(out[i].frame, out[i].len, lw_chan_ack_peek(d->ch));
+			/* framed before a view change: resend it in the current epoch */
+			memcpy((uint8_t *)out[i].frame + LW_FRAME_L2L4_LEN +
+			       offsetof(struct lw_frame_hdr, epoch), &w->p->c.epoch,
+			       sizeof(uint32_t));
 			m = mbuf_of(w, out[i].frame, out[i].len);
 			if (m == NULL)
 				return;
@@ -678,6 +684,10 @@ lw_wio_idle(const struct lw_wio *w)
 	for (i = 0; i < LW_PIO_MAX_PORTS; i++)
 		if (w->tx[i].n != 0)
 			return false;
+	/* frames other workers gave us to send */
+	for (i = 0; i < w->p->c.nworkers; i++)
+		if (w->p->txh[i][w->worker] != NULL && rte_ring_count(w->p->txh[i][w->worker]) != 0)
+			return false;
 	for (i = 0; i < w->nremote; i++)
 		if (lw_chan_inflight(w->remote[i]->ch) != 0 ||
 		    lw_chan_deadline(w->remote[i]->ch) != UINT64_MAX)
@@ -741,7 +751,8 @@ receive_frame(struct lw_wio *w, struct rte_mbuf *mb, const struct lw_frame_view 
 		w->st.heartbeat_ns[v->src_node] = now;
 		return 0;
 	}
-	d = dest_get(w, src);
+	/* worker >= 32 would make another node's site id (node << 5 | worker) */
+	d = v->src_worker < LW_PIO_MAX_WORKERS ? dest_get(w, src) : NULL;
 	if (d == NULL || !d->remote) {
 		w->st.drops.n[LW_FRAME_UNKNOWN_NODE]++;
 		return 0;
@@ -753,9 +764,13 @@ receive_frame(struct lw_wio *w, struct rte_mbuf *mb, const struct lw_frame_view 
 	if (lw_chan_rx(d->ch, v->seq, rte_pktmbuf_mtod(mb, void *), v->len, now) == 1) {
 		k += deliver(w, v, src, in);
 		while (lw_chan_rx_next(d->ch, &fr, &flen) == 1) {
+			struct lw_frame_expect ex = w->p->ex;
 			struct lw_frame_view kv;
 
-			if (lw_frame_parse(fr, flen, &w->p->ex, &kv) == 0)
+			/* checked when it arrived: an epoch change since must not lose it */
+			memcpy(&ex.epoch, (const uint8_t *)fr + LW_FRAME_L2L4_LEN +
+			       offsetof(struct lw_frame_hdr, epoch), sizeof(ex.epoch));
+			if (lw_frame_parse(fr, flen, &ex, &kv) == 0)
 				k += deliver(w, &kv, src, in);
 		}
 	}
