@@ -6,10 +6,11 @@
  * A "world" is two nodes (1 and 2), each with W workers: one struct lw_pio
  * per node (its own ring-name prefix and mempool), one struct lw_wio per
  * worker, and one split ring pair between them (node 1 on port A, node 2 on
- * port B, W queues, or fewer: workers without a queue hand frames over). One thread drives everything in virtual time: each
- * round (5 us) the traffic generator queues messages (lw_wio_send), every
- * worker of both nodes polls (lw_wio_rx) and flushes (lw_wio_flush), and
- * then the test plays the wire: it takes the frames each side transmitted
+ * port B, W queues, or fewer: workers without a queue hand frames over).
+ * One thread drives everything in virtual time: each round (5 us) the
+ * traffic generator queues messages (lw_wio_send), every worker of both
+ * nodes polls (lw_wio_rx) and flushes (lw_wio_flush), and then the test
+ * plays the wire: it takes the frames each side transmitted
  * (tap.a_tx / tap.b_tx) and puts them where the other side receives
  * (tap.b_rx / tap.a_rx), losing, duplicating (rte_pktmbuf_copy), holding
  * back (reordering) or moving them to another queue (software steering) as
