@@ -668,6 +668,22 @@ lw_driver_hist_json(const struct lw_driver *d, FILE *f)
 	fputc(']', f);
 }
 
+/* s as a JSON string (quotes, backslashes and control characters escaped). */
+static void
+json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", (unsigned char)*s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
 int
 lw_driver_write(const struct lw_driver *d, const char *prefix, const char *cmdline)
 {
@@ -701,20 +717,19 @@ lw_driver_write(const struct lw_driver *d, const char *prefix, const char *cmdli
 		",\"p99\":%" PRIu64 ",\"p999\":%" PRIu64 ",\"max\":%" PRIu64 "}"
 		",\"msgs_per_op\":%.4f,\"local_grant_ratio\":%.4f,\"lvb_checks\":%" PRIu64
 		",\"log_records\":%" PRIu64 ",\"log_lost\":%" PRIu64
-		",\"cmdline\":\"%s\",\"build\":\"%s\",\"hist\":",
+		",\"cmdline\":",
 		d->node, d->worker, r.ops, r.locks, r.granted, r.again, r.errors,
 		(double)r.run_ns / 1e9,
 		r.run_ns ? (double)r.ops * 1e9 / (double)r.run_ns : 0.0, r.lat_p50, r.lat_p99,
 		r.lat_p999, r.lat_max, r.ops ? (double)msgs / (double)r.ops : 0.0,
 		grants ? (double)st.local_grants / (double)grants : 0.0, r.lvb_checks,
-		d->log ? lw_dlog_count(d->log) : 0, d->log ? lw_dlog_lost(d->log) : 0,
-		cmdline != NULL ? cmdline : "",
+		d->log ? lw_dlog_count(d->log) : 0, d->log ? lw_dlog_lost(d->log) : 0);
+	json_string(f, cmdline != NULL ? cmdline : "");
 #ifdef NDEBUG
-		"release"
+	fputs(",\"build\":\"release\",\"hist\":", f);
 #else
-		"debug"
+	fputs(",\"build\":\"debug\",\"hist\":", f);
 #endif
-		);
 	lw_driver_hist_json(d, f);
 	fputs("}\n", f);
 	if (fclose(f) != 0)

@@ -15,8 +15,9 @@
  * sites, the node-wide pktio part and one worker per worker lcore, the
  * client socket (exit 4 when a live process holds it), telemetry. Then the
  * workers run (worker.c) and the main lcore runs the control loop
- * (control.c) until SIGINT or SIGTERM, after which workers stop, ports
- * close and EAL is cleaned up (exit 0).
+ * (control.c) until SIGINT or SIGTERM, after which workers stop and their
+ * state is freed (exit 0); ports stay up until the process ends (see
+ * stop_all).
  *
  * Exit codes: 0 clean shutdown, 1 other errors, 2 bad arguments or
  * configuration, 3 a port missing or failing, 4 the socket path is taken.
@@ -302,7 +303,7 @@ start(void)
 }
 
 static void
-stop_all(void)
+stop_all(bool running)
 {
 	unsigned int i;
 
@@ -313,15 +314,20 @@ stop_all(void)
 		lw_worker_free(node.workers[i]);
 		node.workers[i] = NULL;
 	}
+	if (!running) {
+		for (i = 0; i < node.nports; i++)
+			lw_port_close(node.ports[i]);
+		lw_pio_free(node.pio);
+		lw_socket_pools_free(pools);
+	}
 	/*
-	 * Ports are stopped, not closed: closing a memif port frees what the
-	 * EAL interrupt thread may still be using for a peer's disconnect at
-	 * the same moment (a crash seen under ASan); the process ends next.
+	 * After a run the ports stay up until the process ends, with their
+	 * pools and rings: stopping or closing a memif port (which EAL cleanup
+	 * also does) races the EAL interrupt thread serving a peer that
+	 * disconnects at the same moment, a SEGV seen when a whole cluster
+	 * stops at once. The kernel takes back the memory, the memif sockets
+	 * and the tap devices when the process exits.
 	 */
-	for (i = 0; i < node.nports; i++)
-		rte_eth_dev_stop(node.ports[i]);
-	lw_pio_free(node.pio);
-	lw_socket_pools_free(pools);
 }
 
 int
@@ -364,7 +370,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	code = start();
 	if (code != 0) {
-		stop_all();
+		stop_all(false);
 		rte_eal_cleanup();
 		return code;
 	}
@@ -376,8 +382,7 @@ main(int argc, char **argv)
 	fflush(stdout);
 	lw_control_loop(&node);
 	LW_LOG(NOTICE, "shutting down");
-	stop_all();
-	rte_eal_cleanup();
+	stop_all(true);
 	printf("lockwired: node %u stopped\n", node.cfg.node_id);
 	return 0;
 }

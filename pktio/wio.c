@@ -815,6 +815,18 @@ rx_mbuf(struct lw_wio *w, struct rte_mbuf *mb, uint64_t now, struct lw_msgbuf *i
 	return k;
 }
 
+/* Room for n more messages at the end of b (growing it); false when memory is gone. */
+static bool
+msgbuf_room(struct lw_msgbuf *b, uint32_t n)
+{
+	while (b->cap - b->n < n) {
+		if (lw_msgbuf_grow(b) == NULL)
+			return false;
+		b->n--;		/* grow hands out one element: give it back */
+	}
+	return true;
+}
+
 unsigned int
 lw_wio_rx(struct lw_wio *w, uint64_t now, struct lw_msgbuf *in)
 {
@@ -845,11 +857,8 @@ lw_wio_rx(struct lw_wio *w, uint64_t now, struct lw_msgbuf *in)
 
 		if (r == NULL || rte_ring_count(r) == 0)
 			continue;
-		while (in->cap - in->n < LW_PIO_BURST)
-			if (lw_msgbuf_grow(in) == NULL)
-				return total;
-			else
-				in->n--;
+		if (!msgbuf_room(in, LW_PIO_BURST))
+			return total;
 		got = rte_ring_dequeue_burst_elem(r, &in->m[in->n], sizeof(struct lw_msg),
 						  LW_PIO_BURST, NULL);
 		for (j = 0; j < got; j++)

@@ -102,7 +102,8 @@ struct lw_wio_stats {
 	uint64_t tx_retransmits;
 	uint64_t tx_acks;           /**< ack-only frames */
 	uint64_t tx_heartbeats;
-	uint64_t tx_full;           /**< frames the NIC did not take at once (kept, sent later) */
+	uint64_t tx_full;           /**< frames left in the TX buffer after a burst, counted at
+				         every burst they wait through (kept, sent later) */
 	uint64_t tx_dropped;        /**< frames freed when the NIC stayed full (the channel resends data) */
 	uint64_t alloc_fail;        /**< no mbuf: the frame waits for the next flush */
 	uint64_t handoff_rx_out;    /**< frames handed to the worker they belong to */

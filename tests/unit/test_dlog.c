@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_dlog.c — daemon/dlog.c (the workload driver's history log) and the
- * log checker (tests/sim/logcheck.c, lw-logcheck).
+ * log checker (tests/sim/harness_logcheck.c, lw-logcheck).
  *
  * DESIGN
  * Logs are filled through the dlog API, written to a mkdtemp directory under

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * logcheck.c — merge the history logs of a multi-process run and replay them
+ * harness_logcheck.c — merge the history logs of a multi-process run and replay them
  * into the simulator's checker (see logcheck.h).
  *
  * DESIGN
