@@ -44,8 +44,8 @@
 
 #include "lockwire.h"
 
-#define LW_PROTO_MAGIC    0x4c57434cu   /* "LWCL" */
-#define LW_PROTO_VERSION  1u
+#define LW_CLIENT_MAGIC    0x4c57434cu   /* "LWCL" */
+#define LW_CLIENT_VERSION  1u
 
 #define LW_DEFAULT_SOCKET "/run/lockwire/lockwired.sock"
 #define LW_SOCKET_ENV     "LOCKWIRE_SOCKET"
@@ -57,12 +57,12 @@
 
 #define LW_SESSION_MIN_LOCKS 64u
 #define LW_SESSION_MAX_LOCKS 262144u
-#define LW_SESSION_DEF_LOCKS 16384u
+#define LW_SESSION_DEF_LOCKS 4096u
 
 /** First message, client -> node. */
 struct lw_hello {
-	uint32_t magic;          /**< LW_PROTO_MAGIC */
-	uint32_t version;        /**< LW_PROTO_VERSION */
+	uint32_t magic;          /**< LW_CLIENT_MAGIC */
+	uint32_t version;        /**< LW_CLIENT_VERSION */
 	int32_t  pid;
 	int32_t  numa;           /**< the client's NUMA socket, -1 unknown */
 	uint32_t max_locks;      /**< handles wanted; 0: default (clamped to MIN..MAX) */
@@ -149,7 +149,7 @@ struct lw_ccomp {
  * sizeof(struct lw_ccomp); use the *_elem functions).
  */
 struct lw_shm_hdr {
-	uint32_t magic;          /**< LW_PROTO_MAGIC */
+	uint32_t magic;          /**< LW_CLIENT_MAGIC */
 	uint32_t version;
 	uint64_t size;           /**< of the whole region */
 	uint64_t req_off;        /**< offset of the request ring (cache-line aligned) */

@@ -11,11 +11,10 @@
  * from) starts the built-in driver. Views, leases and recovery build on
  * this (recovery/).
  *
- * The client socket (a Unix stream socket at [node] socket) is bound at
- * start so that the path is claimed: a path held by a live process is an
- * error (exit 4), a stale socket file is replaced. Client sessions over it
- * come with the client library; until then a connection is accepted and
- * closed at once.
+ * The client socket (a Unix SOCK_SEQPACKET socket at [node] socket) is
+ * bound at start so that the path is claimed: a path held by a live process
+ * is an error (exit 4), a stale socket file is replaced. Client sessions
+ * over it are served by session.c, once per round.
  *
  * The loop sleeps 1 ms between rounds: it never competes with workers.
  */
@@ -67,7 +66,7 @@ lw_control_listen(struct lw_node *n)
 			LW_LOG(ERR, "socket path %s exists and is not a socket", a.sun_path);
 			return -EEXIST;
 		}
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return -errno;
 		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
@@ -80,7 +79,7 @@ lw_control_listen(struct lw_node *n)
 		LW_LOG(INFO, "removing stale socket %s", a.sun_path);
 		unlink(a.sun_path);
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 64) != 0) {
@@ -104,17 +103,6 @@ lw_control_close(struct lw_node *n)
 	}
 	if (n->telemetry_link[0] != '\0')
 		unlink(n->telemetry_link);
-}
-
-static void
-accept_clients(struct lw_node *n)
-{
-	int fd;
-
-	while ((fd = accept4(n->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		LW_LOG(DEBUG, "client connection closed: sessions are not served yet");
-		close(fd);
-	}
 }
 
 /* Heartbeats received per member, over every worker; who is up. */
@@ -173,7 +161,7 @@ lw_control_loop(struct lw_node *n)
 		}
 		members_update(n, now);
 		if (n->listen_fd >= 0)
-			accept_clients(n);
+			lw_sessions_poll(n);
 		nanosleep(&ts, NULL);
 	}
 }

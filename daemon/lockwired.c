@@ -287,7 +287,7 @@ start(void)
 			rc == -EADDRINUSE ? "in use by a running process" : strerror(-rc));
 		return EXIT_SOCKET;
 	}
-	if (lw_telemetry_register(&node) != 0)
+	if (lw_telemetry_register(&node) != 0 || lw_sessions_telemetry(&node) != 0)
 		LW_LOG(WARNING, "telemetry commands not registered");
 	snprintf(node.telemetry_link, sizeof(node.telemetry_link), "%s.telemetry",
 		 node.cfg.socket_path);
@@ -310,6 +310,7 @@ stop_all(bool running)
 	node.stop = 1;
 	rte_eal_mp_wait_lcore();
 	lw_control_close(&node);
+	lw_sessions_fini(&node);
 	for (i = 0; i < node.nworkers; i++) {
 		lw_worker_free(node.workers[i]);
 		node.workers[i] = NULL;

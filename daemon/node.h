@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "driver.h"
+#include "session.h"
 #include "site.h"
 #include "wio.h"
 
@@ -63,6 +64,19 @@ struct lw_worker {
 	struct lw_site_out out;
 	struct lw_msgbuf in;
 	struct lw_driver *drv;               /* NULL: no built-in load */
+	/* client sessions (client_io.c); cs_ring: control -> worker attach/detach */
+	struct rte_ring *cs_ring;
+	struct lw_csess **cs;                /* active sessions, cs[0..ncs) */
+	unsigned int ncs;
+	unsigned int cs_cap;
+	struct lw_csess **cs_by_sid;         /* engine session slot -> session (NULL: none / driver) */
+	uint32_t cs_by_sid_n;
+	struct lw_req *cs_batch;             /* requests gathered from the rings */
+	struct lw_csess **cs_batch_from;
+	uint32_t *cs_batch_handle;           /* the request's handle, tag and cflags */
+	uint64_t *cs_batch_tag;
+	uint8_t *cs_batch_cflags;
+	volatile uint32_t nsessions;         /* attached (control reads it to balance) */
 	/* control -> worker */
 	volatile uint32_t hb_want;           /* heartbeat number to send (worker 0) */
 	uint32_t hb_sent;
@@ -109,6 +123,11 @@ struct lw_node {
 	struct lw_member members[LW_PIO_MAX_NODES];
 	unsigned int members_up;
 	int listen_fd;
+	struct lw_csess *sessions;           /* control: every session from accept to free */
+	unsigned int nsess;
+	uint64_t sess_accepted;
+	uint64_t sess_refused;
+	uint64_t sess_cut;
 	char telemetry_link[LW_CONFIG_SOCKET_LEN + 16];
 };
 

@@ -7,9 +7,11 @@
  * One poll iteration:
  *   1. lw_wio_rx: frames from the NIC queues and handoff rings, messages
  *      from the other workers' rings -> lw_site_receive;
- *   2. the driver's new requests (held back while the data plane pushes
- *      back) -> lw_site_submit; timers -> lw_site_tick when due;
- *   3. the site's outputs: messages -> lw_wio_send, events -> the driver;
+ *   2. client sessions' requests (client_io.c) and the driver's new
+ *      requests (held back while the data plane pushes back) ->
+ *      lw_site_submit; timers -> lw_site_tick when due;
+ *   3. the site's outputs: messages -> lw_wio_send, events -> the client
+ *      sessions' completion rings or the driver; sleeping clients woken;
  *   4. lw_wio_flush: staged frames out, retransmissions, acks;
  *   5. a request from the telemetry thread, heartbeats asked by control;
  *   6. idle handling: busy mode spins; adaptive mode pauses after a few
@@ -71,6 +73,8 @@ lw_worker_setup(struct lw_node *n, unsigned int idx, unsigned int lcore)
 	w->wio = lw_wio_create(n->pio, idx);
 	if (w->wio == NULL)
 		return -errno;
+	if (lw_cio_setup(w) != 0)
+		return -ENOMEM;
 	if (n->drv.enabled) {
 		w->drv = lw_driver_new(&n->drv, w->site, &n->map, n->cfg.node_id, idx);
 		if (w->drv == NULL)
@@ -85,6 +89,7 @@ lw_worker_free(struct lw_worker *w)
 	if (w == NULL)
 		return;
 	lw_driver_free(w->drv);
+	lw_cio_free(w);
 	lw_wio_free(w->wio);
 	lw_site_out_fini(&w->out);
 	lw_msgbuf_fini(&w->in);
@@ -145,7 +150,7 @@ lw_worker_call(struct lw_worker *w, struct lw_wreq *r, unsigned int timeout_ms)
 	return -ETIMEDOUT;
 }
 
-/* Events go to the driver; with no driver there is no one to take them yet. */
+/* Events go to client sessions, the rest to the driver (none: dropped). */
 static void
 route_outputs(struct lw_worker *w, uint64_t now)
 {
@@ -153,6 +158,8 @@ route_outputs(struct lw_worker *w, uint64_t now)
 		lw_wio_send(w->wio, w->out.msg.m, w->out.msg.n, now);
 		w->out.msg.n = 0;
 	}
+	if (w->out.ev.n > 0 && w->ncs > 0)
+		lw_cio_events(w);
 	if (w->out.ev.n > 0) {
 		if (w->drv != NULL)
 			lw_driver_events(w->drv, w->out.ev.ev, w->out.ev.n, now);
@@ -222,6 +229,10 @@ lw_worker_main(void *arg)
 			route_outputs(w, now);
 			did = true;
 		}
+		if (lw_cio_poll(w, now) > 0) {
+			route_outputs(w, now);
+			did = true;
+		}
 		if (w->drv != NULL) {
 			drive(w, now, &did);
 			route_outputs(w, now);
@@ -230,6 +241,10 @@ lw_worker_main(void *arg)
 			lw_site_tick(w->site, now, &w->out);
 			if (w->out.msg.n > 0 || w->out.ev.n > 0)
 				did = true;
+			route_outputs(w, now);
+		}
+		if (w->ncs > 0) {
+			lw_cio_flush(w, now);
 			route_outputs(w, now);
 		}
 		lw_wio_flush(w->wio, now);
