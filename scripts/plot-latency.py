@@ -60,8 +60,8 @@ def main(argv):
             acc += n
             cum.append(100.0 * acc / total)
         lat = run.get("lat_ns", {})
-        ax1.step(xs, share, where="post", label=f"{name} ({total:,} locks)")
-        ax2.step(xs, cum, where="post", label=name)
+        ax1.step(xs, share, where="pre", label=f"{name} ({total:,} locks)")
+        ax2.step(xs, cum, where="pre", label=name)
         for q, key in (("p50", "p50"), ("p99", "p99"), ("p99.9", "p999")):
             if key in lat:
                 ax2.axvline(lat[key] / 1e3, linestyle=":", linewidth=0.8, color=f"C{i}")
