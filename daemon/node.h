@@ -38,9 +38,12 @@ extern int lw_logtype_daemon;
 enum lw_wreq_kind {
 	LW_WREQ_NONE = 0,
 	LW_WREQ_RES_INFO,      /* name -> res info of every open lockspace */
+	LW_WREQ_LOCKDUMP,      /* one bounded lockdump step from cursor (lw_site_lockdump) */
 };
 
-#define LW_WREQ_MAX_FOUND 4
+#define LW_WREQ_MAX_FOUND 16     /* resources in one answer */
+#define LW_WREQ_MAX_LS    16u    /* lockspaces named in a LOCKDUMP answer */
+#define LW_WREQ_DUMP_SCAN 512u   /* records a LOCKDUMP step looks at, at most */
 
 struct lw_wreq {
 	uint32_t kind;
@@ -49,6 +52,10 @@ struct lw_wreq {
 	uint8_t namelen;
 	int rc;
 	uint32_t nfound;
+	uint64_t cursor;       /* LOCKDUMP: where to start; then where the next step starts */
+	uint64_t pos[LW_WREQ_MAX_FOUND];         /* LOCKDUMP: the cursor of info[i] */
+	uint32_t nls;          /* LOCKDUMP: the lockspaces open at the worker (first ones) */
+	struct lw_ls_entry ls[LW_WREQ_MAX_LS];
 	struct lw_res_info info[LW_WREQ_MAX_FOUND];
 };
 

@@ -9,17 +9,50 @@
  *                             NAME alone searches the lockspaces open here,
  *                             LOCKSPACE:NAME also finds master resources of
  *                             a lockspace not open on this node
+ *   /lockwire/lockdump,W[,CURSOR[,LOCKSPACE]]
+ *                             one page of the resources in use at worker W
+ *                             (local locks, or site holdings where W masters)
+ *
+ * A resource is a dict (the same in both commands):
+ *   worker, gid, ls (lockspace name; absent when not open at the worker),
+ *   name, bucket, master (the site asked: the map's or a REDIRECT's),
+ *   map_master, where ("shadow", "master", "shadow+master");
+ *   shadow side: held, ceiling, bast_target, inflight (and rq_site, rq_lkid,
+ *     rq_mode while a REQUEST is out), cancel_sent, dl_block, redirects (only
+ *     when set), seq, cached, lvb_valid, lvb_dirty, lvbseq, lvb (32 bytes,
+ *     hex), nlocks, locks: granted, converting, waiting, each in queue order,
+ *     "lkid=0x0000002a sess=3 gr=PR rq=EX st=converting pers=0 xid=7"
+ *     (sess 0: an orphan);
+ *   master side: m_lvb_valid, m_lvbseq, m_lvb, nholders, holders in the
+ *     same order, "site=n2w0 gr=PR rq=- st=granted seq=4 bast=NL".
+ * Modes are NL..EX, "-" for none. ls and name are strings when printable
+ * (no '"' or '\\'); otherwise ls_bytes / name_bytes, an array of byte values.
+ * Lists stop at 64 entries (nlocks, nholders give the counts).
+ *
+ * /lockwire/resource answers {name, r0.., found, listed}. /lockwire/lockdump
+ * answers {worker, cursor, [lockspace], r0.., count, end, next}: CURSOR is
+ * 0 to start, then the previous page's next, until end is 1. A page is cut
+ * to fit DPDK's 16 KB answer and to about 50 ms of work. LOCKSPACE keeps
+ * that lockspace only.
  *
  * DESIGN
- * Handlers run on DPDK's telemetry thread. Counters are read racily from
- * the workers' structs (each a 64-bit load); the resource command asks each
- * worker through its request slot (worker.c) and waits at most 200 ms per
- * worker, so the data path never takes a lock for telemetry. DPDK 22.11
- * callbacks have no user argument: the node is kept in a file static.
+ * Handlers run on DPDK's telemetry threads (one per client). Counters are
+ * read racily from the workers' structs (each a 64-bit load); the resource
+ * and lockdump commands ask a worker through its request slot (worker.c),
+ * one request at a time (call_lock), and wait at most 200 ms per request,
+ * so the data path never takes a lock for telemetry. A lockdump step costs
+ * the worker at most LW_WREQ_DUMP_SCAN records and LW_WREQ_MAX_FOUND
+ * resources (engine/inspect.c, lw_site_lockdump); a page is many steps.
+ * The walk takes no snapshot: a resource that moves while the pages are
+ * read may be missed or listed twice. DPDK 22.11 callbacks have no user
+ * argument: the node is kept in a file static.
  */
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,105 +305,430 @@ str_array(void)
 	return a;
 }
 
-/* One resource at one worker, under keys prefixed "wN_" when several answer. */
-static void
-put_res(struct rte_tel_data *d, unsigned int worker, const struct lw_res_info *r)
+/*
+ * --- resources as JSON: /lockwire/resource and /lockwire/lockdump -----------------
+ *
+ * DPDK 22.11 writes an answer into 16 KB and silently leaves out a value
+ * that does not fit, so every byte added is counted (an upper bound) and a
+ * resource that would not fit is left for the next page. One resource
+ * always fits an empty page (static_assert below).
+ */
+#define TEL_OUTPUT_LEN  16384u           /* DPDK 22.11's MAX_OUTPUT_LEN */
+#define PAGE_BUDGET     (TEL_OUTPUT_LEN - 1024u)  /* the rest: command, page scalars */
+#define LOCK_LINE_LEN   96u              /* one lock's line, NUL included */
+#define HOLDER_LINE_LEN 72u              /* one holding's line, NUL included */
+#define RES_FIXED_MAX   2048u            /* a resource but its lock and holder lines */
+#define DUMP_CALLS_MAX  256u             /* worker steps in one page */
+#define DUMP_PAGE_NS    50000000u        /* time spent on one page, at most */
+#define CALL_TIMEOUT_MS 200u
+#define PAGE_MAX_RES    200u             /* under RTE_TEL_MAX_DICT_ENTRIES */
+
+static_assert(LW_INFO_MAX_LOCKS * (LOCK_LINE_LEN + 2) +
+	      LW_INFO_MAX_HOLDERS * (HOLDER_LINE_LEN + 2) + RES_FIXED_MAX <= PAGE_BUDGET,
+	      "one resource must fit an empty page");
+
+/* Handlers run on one thread per telemetry client: one worker request at a time. */
+static pthread_mutex_t call_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A dict being filled and the JSON bytes it will take, at most. */
+struct tdict {
+	struct rte_tel_data *d;
+	size_t len;
+};
+
+static const char *
+mode_or_none(int m)
 {
-	struct rte_tel_data *locks = str_array(), *holders = str_array();
-	char key[64], buf[128], s1[16], s2[16];
+	return m == LW_LOCK_IV ? "-" : mode_str(m);
+}
+
+static void
+td_u64(struct tdict *t, const char *k, uint64_t v)
+{
+	size_t digits = 1;
+
+	rte_tel_data_add_dict_u64(t->d, k, v);
+	while (v >= 10) {
+		v /= 10;
+		digits++;
+	}
+	t->len += strlen(k) + digits + 4;       /* "k":v, */
+}
+
+static void
+td_str(struct tdict *t, const char *k, const char *v)
+{
+	rte_tel_data_add_dict_string(t->d, k, v);
+	t->len += strlen(k) + strlen(v) + 6;
+}
+
+/* Printable bytes that need no JSON escape. */
+static bool
+json_safe(const uint8_t *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i] < 0x20 || b[i] > 0x7e || b[i] == '"' || b[i] == '\\')
+			return false;
+	return true;
+}
+
+/* Bytes under k as a string when json_safe, else under k_bytes as an array of numbers. */
+static int
+td_bytes(struct tdict *t, const char *k, const uint8_t *b, size_t n)
+{
+	struct rte_tel_data *a;
+	char s[LW_RESNAME_MAXLEN + 1], key[32];
+	size_t i;
+
+	if (n < sizeof(s) && json_safe(b, n)) {
+		memcpy(s, b, n);
+		s[n] = '\0';
+		td_str(t, k, s);
+		return 0;
+	}
+	a = rte_tel_data_alloc();
+	if (a == NULL)
+		return -ENOMEM;
+	rte_tel_data_start_array(a, RTE_TEL_U64_VAL);
+	for (i = 0; i < n; i++)
+		rte_tel_data_add_array_u64(a, b[i]);
+	snprintf(key, sizeof(key), "%s_bytes", k);
+	rte_tel_data_add_dict_container(t->d, key, a, 0);
+	t->len += strlen(key) + 6 + 4 * n;
+	return 0;
+}
+
+static void
+td_hex(struct tdict *t, const char *k, const uint8_t *b, size_t n)
+{
+	char s[2 * LW_LVB_LEN + 1];
+	size_t i;
+
+	for (i = 0; i < n && i < LW_LVB_LEN; i++)
+		snprintf(s + 2 * i, 3, "%02x", b[i]);
+	s[2 * i] = '\0';
+	td_str(t, k, s);
+}
+
+/* An array of lines under k; lines[i] is len bytes apart. */
+static int
+td_lines(struct tdict *t, const char *k, const char *lines, size_t len, unsigned int n)
+{
+	struct rte_tel_data *a = str_array();
 	unsigned int i;
 
-#define K(k) (snprintf(key, sizeof(key), "w%u_%s", worker, k), key)
-	rte_tel_data_add_dict_u64(d, K("gid"), r->gid);
-	rte_tel_data_add_dict_u64(d, K("bucket"), r->bucket);
+	if (a == NULL)
+		return -ENOMEM;
+	t->len += strlen(k) + 6;
+	for (i = 0; i < n; i++) {
+		rte_tel_data_add_array_string(a, lines + i * len);
+		t->len += strlen(lines + i * len) + 2;
+	}
+	rte_tel_data_add_dict_container(t->d, k, a, 0);
+	return 0;
+}
+
+static int
+put_locks(struct tdict *t, const struct lw_res_info *r)
+{
+	char lines[LW_INFO_MAX_LOCKS][LOCK_LINE_LEN];
+	unsigned int i, n = RTE_MIN(r->nlocks_listed, (uint32_t)LW_INFO_MAX_LOCKS);
+
+	for (i = 0; i < n; i++) {
+		const struct lw_lock_info *l = &r->locks[i];
+
+		snprintf(lines[i], LOCK_LINE_LEN,
+			 "lkid=0x%08x sess=%u gr=%s rq=%s st=%s pers=%u xid=%" PRIu64,
+			 l->lkid, l->session, mode_or_none(l->grmode), mode_or_none(l->rqmode),
+			 lw_qstate_name(l->state), l->persistent ? 1u : 0u, l->xid);
+	}
+	return td_lines(t, "locks", lines[0], LOCK_LINE_LEN, n);
+}
+
+static int
+put_holders(struct tdict *t, const struct lw_res_info *r)
+{
+	char lines[LW_INFO_MAX_HOLDERS][HOLDER_LINE_LEN];
+	unsigned int i, n = RTE_MIN(r->nholders_listed, (uint32_t)LW_INFO_MAX_HOLDERS);
+	char site[16];
+
+	for (i = 0; i < n; i++) {
+		const struct lw_holder_info *h = &r->holders[i];
+
+		site_str(h->site, site, sizeof(site));
+		snprintf(lines[i], HOLDER_LINE_LEN, "site=%s gr=%s rq=%s st=%s seq=%u bast=%s",
+			 site, mode_or_none(h->grmode), mode_or_none(h->rqmode),
+			 lw_qstate_name(h->state), h->seq, mode_or_none(h->bast_target));
+	}
+	return td_lines(t, "holders", lines[0], HOLDER_LINE_LEN, n);
+}
+
+static int
+put_shadow(struct tdict *t, const struct lw_res_info *r)
+{
+	char site[16];
+
+	td_str(t, "held", mode_or_none(r->held));
+	td_str(t, "ceiling", mode_or_none(r->ceiling));
+	td_str(t, "bast_target", mode_or_none(r->bast_target));
+	td_u64(t, "inflight", r->inflight);
+	if (r->inflight) {
+		site_str(r->rq_site, site, sizeof(site));
+		td_str(t, "rq_site", site);
+		td_u64(t, "rq_lkid", r->rq_lkid);
+		td_str(t, "rq_mode", mode_or_none(r->rq_mode));
+	}
+	if (r->cancel_sent)
+		td_u64(t, "cancel_sent", 1);
+	if (r->dl_block)
+		td_u64(t, "dl_block", 1);
+	if (r->redirects)
+		td_u64(t, "redirects", r->redirects);
+	td_u64(t, "seq", r->seq);
+	td_u64(t, "cached", r->cached);
+	td_u64(t, "lvb_valid", r->lvb_valid);
+	td_u64(t, "lvb_dirty", r->lvb_dirty);
+	td_u64(t, "lvbseq", r->lvbseq);
+	td_hex(t, "lvb", r->lvb, LW_LVB_LEN);
+	td_u64(t, "nlocks", r->nlocks);
+	return put_locks(t, r);
+}
+
+static int
+put_master(struct tdict *t, const struct lw_res_info *r)
+{
+	td_u64(t, "m_lvb_valid", r->m_lvb_valid);
+	td_u64(t, "m_lvbseq", r->m_lvbseq);
+	td_hex(t, "m_lvb", r->m_lvb, LW_LVB_LEN);
+	td_u64(t, "nholders", r->nholders);
+	return put_holders(t, r);
+}
+
+/* The lockspace gid's entry in ls (NULL: not open at the worker, or past the list). */
+static const struct lw_ls_entry *
+ls_of(const struct lw_wreq *q, uint32_t gid)
+{
+	uint32_t i;
+
+	for (i = 0; i < q->nls && i < LW_WREQ_MAX_LS; i++)
+		if (q->ls[i].gid == gid)
+			return &q->ls[i];
+	return NULL;
+}
+
+/* Resource i of worker w's answer q as a new dict; *len: its JSON bytes (at most). */
+static struct rte_tel_data *
+res_dict(unsigned int w, const struct lw_wreq *q, unsigned int i, size_t *len)
+{
+	const struct lw_res_info *r = &q->info[i];
+	const struct lw_ls_entry *ls = ls_of(q, r->gid);
+	struct tdict t = { rte_tel_data_alloc(), 0 };
+	char s1[16], s2[16];
+	int rc = 0;
+
+	if (t.d == NULL)
+		return NULL;
+	rte_tel_data_start_dict(t.d);
+	td_u64(&t, "worker", w);
+	td_u64(&t, "gid", r->gid);
+	if (ls != NULL)
+		rc |= td_bytes(&t, "ls", ls->name, ls->namelen <= LW_LSNAME_MAXLEN ? ls->namelen : 0);
+	rc |= td_bytes(&t, "name", r->name, r->namelen <= LW_RESNAME_MAXLEN ? r->namelen : 0);
+	td_u64(&t, "bucket", r->bucket);
 	site_str(r->master, s1, sizeof(s1));
-	rte_tel_data_add_dict_string(d, K("master"), s1);
-	rte_tel_data_add_dict_string(d, K("where"), r->where == (LW_RES_SHADOW | LW_RES_MASTER) ?
-				     "shadow+master" : r->where & LW_RES_MASTER ? "master" : "shadow");
-	if (r->where & LW_RES_SHADOW) {
-		rte_tel_data_add_dict_string(d, K("held"), mode_str(r->held));
-		rte_tel_data_add_dict_string(d, K("ceiling"), mode_str(r->ceiling));
-		rte_tel_data_add_dict_string(d, K("bast_target"), mode_str(r->bast_target));
-		rte_tel_data_add_dict_u64(d, K("inflight"), r->inflight);
-		rte_tel_data_add_dict_u64(d, K("cached"), r->cached);
-		rte_tel_data_add_dict_u64(d, K("lvb_valid"), r->lvb_valid);
-		rte_tel_data_add_dict_u64(d, K("lvbseq"), r->lvbseq);
-		rte_tel_data_add_dict_u64(d, K("nlocks"), r->nlocks);
-		for (i = 0; locks != NULL && i < r->nlocks_listed && i < 32; i++) {
-			const struct lw_lock_info *l = &r->locks[i];
-
-			snprintf(buf, sizeof(buf), "lkid=0x%08x session=%u gr=%s rq=%s %s%s",
-				 l->lkid, l->session, mode_str(l->grmode), mode_str(l->rqmode),
-				 lw_qstate_name(l->state), l->persistent ? " persistent" : "");
-			rte_tel_data_add_array_string(locks, buf);
-		}
-		if (locks != NULL) {
-			rte_tel_data_add_dict_container(d, K("locks"), locks, 0);
-			locks = NULL;
-		}
+	site_str(r->map_master, s2, sizeof(s2));
+	td_str(&t, "master", s1);
+	td_str(&t, "map_master", s2);
+	td_str(&t, "where", r->where == (LW_RES_SHADOW | LW_RES_MASTER) ? "shadow+master" :
+	       r->where & LW_RES_MASTER ? "master" : "shadow");
+	if (r->where & LW_RES_SHADOW)
+		rc |= put_shadow(&t, r);
+	if (r->where & LW_RES_MASTER)
+		rc |= put_master(&t, r);
+	if (rc != 0) {
+		rte_tel_data_free(t.d);
+		return NULL;
 	}
-	if (r->where & LW_RES_MASTER) {
-		rte_tel_data_add_dict_u64(d, K("master_lvb_valid"), r->m_lvb_valid);
-		rte_tel_data_add_dict_u64(d, K("master_lvbseq"), r->m_lvbseq);
-		rte_tel_data_add_dict_u64(d, K("nholders"), r->nholders);
-		for (i = 0; holders != NULL && i < r->nholders_listed && i < 32; i++) {
-			const struct lw_holder_info *h = &r->holders[i];
+	*len = t.len + 8;               /* "rNN":{...}, */
+	return t.d;
+}
 
-			site_str(h->site, s2, sizeof(s2));
-			snprintf(buf, sizeof(buf), "%s gr=%s rq=%s %s seq=%u bast=%s", s2,
-				 mode_str(h->grmode), mode_str(h->rqmode), lw_qstate_name(h->state),
-				 h->seq, mode_str(h->bast_target));
-			rte_tel_data_add_array_string(holders, buf);
+/* Add answer q's resources from first to d as "r<count>" while they fit; @return added. */
+static unsigned int
+put_found(struct rte_tel_data *d, unsigned int w, const struct lw_wreq *q, unsigned int first,
+	  unsigned int *count, size_t *used)
+{
+	unsigned int i;
+	size_t len = 0;
+	char key[16];
+
+	for (i = first; i < q->nfound && i < LW_WREQ_MAX_FOUND; i++) {
+		struct rte_tel_data *c;
+
+		if (*count >= PAGE_MAX_RES)
+			break;
+		c = res_dict(w, q, i, &len);
+		if (c == NULL)
+			break;
+		if (*used + len > PAGE_BUDGET) {
+			rte_tel_data_free(c);
+			break;
 		}
-		if (holders != NULL) {
-			rte_tel_data_add_dict_container(d, K("holders"), holders, 0);
-			holders = NULL;
-		}
+		snprintf(key, sizeof(key), "r%u", *count);
+		rte_tel_data_add_dict_container(d, key, c, 0);
+		*used += len;
+		(*count)++;
 	}
-#undef K
-	rte_tel_data_free(locks);
-	rte_tel_data_free(holders);
+	return i - first;
 }
 
 static int
 cmd_resource(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct lw_node *n = tnode;
+	unsigned int i, found = 0, listed = 0;
 	const char *colon, *name;
-	struct lw_wreq *r;
-	unsigned int i, j, found = 0;
+	struct lw_wreq *q;
+	size_t used = 0;
 
 	(void)cmd;
 	if (params == NULL || params[0] == '\0')
 		return -EINVAL;
-	r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		return -ENOMEM;
-	r->kind = LW_WREQ_RES_INFO;
 	colon = strchr(params, ':');
 	name = params;
+	q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return -ENOMEM;
 	if (colon != NULL && colon != params && colon - params <= LW_LSNAME_MAXLEN) {
-		r->gid = lw_ls_gid(params, (size_t)(colon - params));
+		q->gid = lw_ls_gid(params, (size_t)(colon - params));
 		name = colon + 1;
 	}
 	if (strlen(name) == 0 || strlen(name) > LW_RESNAME_MAXLEN) {
-		free(r);
+		free(q);
 		return -EINVAL;
 	}
-	r->namelen = (uint8_t)strlen(name);
-	memcpy(r->name, name, r->namelen);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "name", name);
+	pthread_mutex_lock(&call_lock);
 	for (i = 0; i < n->nworkers; i++) {
-		struct lw_wreq q = *r;
-
-		if (lw_worker_call(n->workers[i], &q, 200) != 0 || q.rc != 0)
+		q->kind = LW_WREQ_RES_INFO;
+		q->namelen = (uint8_t)strlen(name);
+		memcpy(q->name, name, q->namelen);
+		if (lw_worker_call(n->workers[i], q, CALL_TIMEOUT_MS) != 0 || q->rc != 0)
 			continue;
-		for (j = 0; j < q.nfound; j++, found++)
-			put_res(d, i, &q.info[j]);
+		found += q->nfound;
+		put_found(d, i, q, 0, &listed, &used);
 	}
+	pthread_mutex_unlock(&call_lock);
 	rte_tel_data_add_dict_u64(d, "found", found);
-	free(r);
+	rte_tel_data_add_dict_u64(d, "listed", listed);
+	free(q);
+	return 0;
+}
+
+/* "W[,CURSOR[,LOCKSPACE]]" -> worker, cursor, lockspace (NULL: all). */
+static int
+dump_params(const char *p, unsigned int nworkers, unsigned int *w, uint64_t *cursor,
+	    const char **ls)
+{
+	unsigned long long v;
+	char *end;
+
+	*cursor = 0;
+	*ls = NULL;
+	if (p == NULL || !isdigit((unsigned char)p[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	if (errno != 0 || v >= nworkers)
+		return -EINVAL;
+	*w = (unsigned int)v;
+	if (*end == '\0')
+		return 0;
+	if (*end != ',' || !isdigit((unsigned char)end[1]))
+		return -EINVAL;
+	v = strtoull(end + 1, &end, 10);
+	if (errno != 0 || v == LW_WALK_END)
+		return -EINVAL;
+	*cursor = v;
+	if (*end == '\0')
+		return 0;
+	if (*end != ',' || end[1] == '\0' || strlen(end + 1) > LW_LSNAME_MAXLEN)
+		return -EINVAL;
+	*ls = end + 1;
+	return 0;
+}
+
+/*
+ * Fill a page: worker steps from *cursor until the page is full, the walk
+ * is over, or the page's time or step budget is spent. *cursor ends where
+ * the next page starts (LW_WALK_END: the walk is over).
+ * @return the resources listed; -errno when the first step failed.
+ */
+static int
+dump_page(struct rte_tel_data *d, unsigned int w, uint32_t gid, uint64_t *cursor,
+	  struct lw_wreq *q)
+{
+	struct lw_worker *wk = tnode->workers[w];
+	uint64_t t0 = lw_now_ns();
+	unsigned int calls, count = 0, added;
+	size_t used = 0;
+	int rc;
+
+	for (calls = 0; calls < DUMP_CALLS_MAX && lw_now_ns() - t0 < DUMP_PAGE_NS; calls++) {
+		q->kind = LW_WREQ_LOCKDUMP;
+		q->gid = gid;
+		q->cursor = *cursor;
+		rc = lw_worker_call(wk, q, CALL_TIMEOUT_MS);
+		if (rc == 0)
+			rc = q->rc;
+		if (rc != 0)
+			return calls == 0 ? rc : (int)count;
+		added = put_found(d, w, q, 0, &count, &used);
+		if (added < q->nfound) {        /* the page is full: resume at the first left out */
+			*cursor = q->pos[added];
+			break;
+		}
+		*cursor = q->cursor;
+		if (*cursor == LW_WALK_END)
+			break;
+	}
+	return (int)count;
+}
+
+static int
+cmd_lockdump(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct lw_node *n = tnode;
+	uint64_t cursor, start;
+	struct lw_wreq *q;
+	unsigned int w;
+	const char *ls;
+	int rc;
+
+	(void)cmd;
+	if (dump_params(params, n->nworkers, &w, &cursor, &ls) != 0)
+		return -EINVAL;
+	q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return -ENOMEM;
+	start = cursor;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "worker", w);
+	rte_tel_data_add_dict_u64(d, "cursor", start);
+	if (ls != NULL)
+		rte_tel_data_add_dict_string(d, "lockspace", ls);
+	pthread_mutex_lock(&call_lock);
+	rc = dump_page(d, w, ls != NULL ? lw_ls_gid(ls, strlen(ls)) : 0, &cursor, q);
+	pthread_mutex_unlock(&call_lock);
+	free(q);
+	if (rc < 0)
+		return rc;
+	rte_tel_data_add_dict_u64(d, "count", (uint64_t)rc);
+	rte_tel_data_add_dict_u64(d, "end", cursor == LW_WALK_END);
+	rte_tel_data_add_dict_u64(d, "next", cursor == LW_WALK_END ? 0 : cursor);
 	return 0;
 }
 
@@ -388,5 +746,7 @@ lw_telemetry_register(struct lw_node *n)
 		"Counters summed over workers. Parameter: worker index (optional).");
 	rc |= rte_telemetry_register_cmd("/lockwire/resource", cmd_resource,
 		"One resource at every worker. Parameter: NAME or LOCKSPACE:NAME.");
+	rc |= rte_telemetry_register_cmd("/lockwire/lockdump", cmd_lockdump,
+		"Resources in use at a worker, paged. W[,CURSOR[,LOCKSPACE]].");
 	return rc != 0 ? -EINVAL : 0;
 }

@@ -97,26 +97,35 @@ lw_worker_free(struct lw_worker *w)
 	rte_free(w);
 }
 
-/* Answer the telemetry thread's request (between two polls). */
+/*
+ * Answer the telemetry thread's request (between two polls). Bounded work:
+ * a few lookups, or one lockdump step of at most LW_WREQ_DUMP_SCAN records
+ * and LW_WREQ_MAX_FOUND resources; results go into the request slot.
+ */
 static void
 serve_request(struct lw_worker *w)
 {
 	struct lw_wreq *r = &w->req;
+	uint32_t i;
+	int n;
 
 	r->rc = 0;
 	r->nfound = 0;
-	if (r->kind == LW_WREQ_RES_INFO && r->gid != 0) {
+	n = lw_site_ls_list(w->site, r->ls, LW_WREQ_MAX_LS);
+	r->nls = n < 0 ? 0 : RTE_MIN((uint32_t)n, LW_WREQ_MAX_LS);
+	if (r->kind == LW_WREQ_LOCKDUMP) {
+		n = lw_site_lockdump(w->site, &r->cursor, r->gid, LW_WREQ_DUMP_SCAN,
+				     r->info, r->pos, LW_WREQ_MAX_FOUND);
+		r->rc = n < 0 ? n : 0;
+		r->nfound = n < 0 ? 0 : (uint32_t)n;
+	} else if (r->kind == LW_WREQ_RES_INFO && r->gid != 0) {
 		if (lw_site_res_info_gid(w->site, r->gid, r->name, r->namelen, &r->info[0]) == 0)
 			r->nfound = 1;
 		else
 			r->rc = -ENOENT;
 	} else if (r->kind == LW_WREQ_RES_INFO) {
-		struct lw_ls_entry ls[16];
-		int nls = lw_site_ls_list(w->site, ls, 16);
-		int i;
-
-		for (i = 0; i < RTE_MIN(nls, 16) && r->nfound < LW_WREQ_MAX_FOUND; i++)
-			if (lw_site_res_info(w->site, ls[i].lsid, r->name, r->namelen,
+		for (i = 0; i < r->nls && r->nfound < LW_WREQ_MAX_FOUND; i++)
+			if (lw_site_res_info(w->site, r->ls[i].lsid, r->name, r->namelen,
 					     &r->info[r->nfound]) == 0)
 				r->nfound++;
 		if (r->nfound == 0)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * inspect.c — read-only views of a site for operators: one resource
- * (lw_site_res_info), the open lockspaces (lw_site_ls_list) and a walk over
- * every resident resource (lw_site_res_walk).
+ * (lw_site_res_info), the open lockspaces (lw_site_ls_list), a walk over
+ * every resident resource (lw_site_res_walk) and the bounded steps of a
+ * lockdump (lw_site_lockdump: the resources in use, described in full).
  *
  * DESIGN
  * Nothing here writes to the site. Lookups go through the hash tables'
@@ -18,6 +19,9 @@
  * record reused for another resource in the meantime makes the walk miss
  * the old one or see the new one twice, never read freed memory. A
  * resource resident on both sides is listed once, with its shadow record.
+ * A lockdump step walks the same order but looks at no more than a budget
+ * of records per call, so a worker answering it between two polls does a
+ * bounded amount of work whatever the table's size or occupancy.
  *
  * The owning thread calls these, like every other lw_site_* call.
  */
@@ -323,5 +327,68 @@ lw_site_res_walk(struct lw_site *s, uint64_t *cursor, struct lw_res_name *out,
 			n++;
 	}
 	*cursor = c;
+	return (int)n;
+}
+
+/* --- the bounded lockdump step ------------------------------------------------------------ */
+
+/* Shadow record i in use (local locks, or holdings at its master here): its info. */
+static bool
+dump_shadow(struct lw_site *s, uint32_t i, uint32_t gid, struct lw_res_info *info)
+{
+	struct lw_engine *e = s->e;
+	const struct lw_res *r = &e->res[i];
+	const struct lw_mres *m;
+	uint32_t g;
+
+	if (!r->resident || r->lsid == 0 || r->lsid > e->conf.max_lockspaces)
+		return false;
+	g = e->ls[r->lsid - 1].gid;
+	if (gid != 0 && g != gid)
+		return false;
+	if (r->nlocks == 0) {
+		m = master_find(s, g, r->name, r->namelen, r->hash);
+		if (m == NULL || m->nholders == 0)
+			return false;
+	}
+	return res_info(s, g, r->lsid, r->name, r->namelen, info) == 0;
+}
+
+/* Master record i in use and not resident on the shadow side too: its info. */
+static bool
+dump_master(struct lw_site *s, uint32_t i, uint32_t gid, struct lw_res_info *info)
+{
+	const struct lw_mres *m = &s->mres[i];
+	uint16_t lsid;
+
+	if (!m->resident || m->nholders == 0 || (gid != 0 && m->gid != gid))
+		return false;
+	lsid = lsid_of_gid(s->e, m->gid);
+	if (shadow_find(s->e, lsid, m->name, m->namelen, m->hash) != NULL)
+		return false;       /* its shadow record lists it */
+	return res_info(s, m->gid, lsid, m->name, m->namelen, info) == 0;
+}
+
+int
+lw_site_lockdump(struct lw_site *s, uint64_t *cursor, uint32_t gid, unsigned int budget,
+		 struct lw_res_info *infos, uint64_t *pos, unsigned int max)
+{
+	uint64_t nres, end, c, stop;
+	unsigned int n = 0;
+	bool hit;
+
+	if (s == NULL || cursor == NULL || infos == NULL || pos == NULL || budget == 0 || max == 0)
+		return -EINVAL;
+	nres = s->e->conf.max_resources;
+	end = nres + s->max_mres;
+	c = *cursor;
+	stop = c < end && end - c > budget ? c + budget : end;
+	for (; c < stop && n < max; c++) {
+		hit = c < nres ? dump_shadow(s, (uint32_t)c, gid, &infos[n])
+			       : dump_master(s, (uint32_t)(c - nres), gid, &infos[n]);
+		if (hit)
+			pos[n++] = c;
+	}
+	*cursor = c >= end ? LW_WALK_END : c;
 	return (int)n;
 }

@@ -265,6 +265,25 @@ struct lw_res_name {
 int lw_site_res_walk(struct lw_site *s, uint64_t *cursor, struct lw_res_name *out,
 		     unsigned int max);
 
+/** The cursor of a walk that is over (lw_site_lockdump). */
+#define LW_WALK_END UINT64_MAX
+
+/**
+ * One bounded step of a lockdump: look at no more than budget records from
+ * *cursor (the order of lw_site_res_walk; start at 0) and describe, in
+ * infos, the resources in use there: with local locks on the shadow side,
+ * or with site holdings or requests on the master side (a mode only cached
+ * here shows as this site's holding at its master). gid != 0 keeps only
+ * that lockspace. The step stops after max resources; pos[i] is the cursor
+ * of infos[i]'s record, so a caller that keeps only the first k resumes at
+ * pos[k]. *cursor advances past the records looked at, to LW_WALK_END when
+ * none is left (a cursor past the end is the end too). The walk takes no
+ * snapshot: see lw_site_res_walk.
+ * @return the count written (0..max); -EINVAL: NULL pointer, budget or max 0.
+ */
+int lw_site_lockdump(struct lw_site *s, uint64_t *cursor, uint32_t gid, unsigned int budget,
+		     struct lw_res_info *infos, uint64_t *pos, unsigned int max);
+
 /** "granted", "converting", "waiting" (LW_QS_*), "none"; "?" out of range. */
 const char *lw_qstate_name(int state);
 
