@@ -22,7 +22,13 @@
  *    hdr->waiting (then looks at the completion ring once more); a worker
  *    that enqueued completions and finds waiting == 1 swaps it to 0 and
  *    writes the eventfd. A worker that cuts a session off sets hdr->dead
- *    and writes the eventfd too.
+ *    and writes the eventfd too. Each side needs a full barrier between
+ *    its store and its load (store-load order): the client stores waiting
+ *    with __ATOMIC_SEQ_CST before it reads the ring; the worker must put
+ *    rte_atomic_thread_fence(__ATOMIC_SEQ_CST) between its enqueue (a
+ *    release store of the ring's tail) and its load of waiting, or both
+ *    can miss the other's store and the client sleeps with records queued.
+ *    A client that uses lw_fd() leaves waiting at 1 between dispatches.
  *
  * Lock handles: the client names its locks with handles it chooses
  * (LW_HANDLE_IDX bits: slot 1..max_locks of its own table; the rest a
@@ -154,7 +160,7 @@ struct lw_shm_hdr {
 	uint64_t size;           /**< of the whole region */
 	uint64_t req_off;        /**< offset of the request ring (cache-line aligned) */
 	uint64_t comp_off;       /**< offset of the completion ring */
-	uint32_t req_slots;      /**< ring capacity (power of two) */
+	uint32_t req_slots;      /**< ring size given to rte_ring_init (power of two; holds req_slots - 1) */
 	uint32_t comp_slots;
 	uint32_t max_locks;
 	uint32_t rsvd;

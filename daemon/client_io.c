@@ -148,6 +148,9 @@ wake(struct lw_csess *cs)
 {
 	uint64_t one = 1;
 
+	/* the records' enqueue (a release store) must be seen before we read
+	 * waiting, as the client stores waiting before it looks at the ring */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&cs->hdr->waiting, __ATOMIC_SEQ_CST) != 0 &&
 	    __atomic_exchange_n(&cs->hdr->waiting, 0, __ATOMIC_SEQ_CST) != 0) {
 		if (write(cs->evfd, &one, sizeof(one)) == sizeof(one))
@@ -293,9 +296,27 @@ ls_op(struct lw_worker *w, struct lw_csess *cs, const struct lw_creq *q)
 	push_simple(cs, LW_CC_LS, rc, q->handle, q->tag, 0, lsid);
 }
 
+static bool
+needs_lkid(const struct lw_creq *q)
+{
+	return (q->op == LW_COP_UNLOCK && !(q->cflags & LW_CREQ_RAWLKID)) ||
+	       (q->op == LW_COP_LOCK && (q->flags & LW_LKF_CONVERT));
+}
+
+/* A raw lkid (FORCEUNLOCK by engine lkid) may name an orphan only: 0, -ENOENT or -EINVAL. */
+static int
+orphan_check(struct lw_worker *w, uint32_t lkid)
+{
+	struct lw_lock_info li;
+
+	if (lw_engine_lock_info(lw_site_engine(w->site), lkid, &li) != 0)
+		return -ENOENT;
+	return li.session == 0 ? 0 : -EINVAL;
+}
+
 /* Translate one lock request; @return 0 or the -errno to reject it with. */
 static int
-to_req(const struct lw_csess *cs, const struct lw_creq *q, struct lw_req *r)
+to_req(struct lw_worker *w, const struct lw_csess *cs, const struct lw_creq *q, struct lw_req *r)
 {
 	uint32_t idx = LW_HANDLE_IDX(q->handle);
 	uint32_t cur;
@@ -319,7 +340,7 @@ to_req(const struct lw_csess *cs, const struct lw_creq *q, struct lw_req *r)
 		if (!(q->flags & LW_LKF_FORCEUNLOCK) || cur != 0)
 			return -EINVAL;
 		r->lkid = q->lkid;
-		return 0;
+		return orphan_check(w, q->lkid);
 	}
 	if (q->op == LW_COP_UNLOCK || (q->flags & LW_LKF_CONVERT)) {
 		if (cur == 0)
@@ -388,7 +409,14 @@ take_requests(struct lw_worker *w, struct lw_csess *cs, uint32_t nb, uint64_t no
 			ls_op(w, cs, &q[i]);
 			continue;
 		}
-		rc = to_req(cs, &q[i], &w->cs_batch[nb]);
+		/* an UNLOCK or CONVERT right behind its new LOCK in this batch:
+		 * the lock's lkid is known once the batch is in */
+		if (nb > 0 && needs_lkid(&q[i]) && handle_ok(cs, q[i].handle) &&
+		    cs->lk[LW_HANDLE_IDX(q[i].handle) - 1] == 0) {
+			submit_batch(w, nb, now);
+			nb = 0;
+		}
+		rc = to_req(w, cs, &q[i], &w->cs_batch[nb]);
 		if (rc != 0) {
 			push_simple(cs, LW_CC_REJECT, rc, q[i].handle, q[i].tag, 0, 0);
 			__atomic_fetch_add(&cs->hdr->rejected, 1, __ATOMIC_RELAXED);

@@ -102,6 +102,120 @@ struct lw_lock_opts {
 struct lw_client;   /**< one connection (session) to the local node */
 struct lw_ls;       /**< an open lockspace */
 
+/*
+ * Functions. Each returns 0 or a negative errno unless it says otherwise.
+ * -ENOTCONN from any of them means the session is over (the node closed it
+ * or died); only lw_disconnect() is left to do. docs/client.md has the
+ * whole story (handles, callbacks, threads, synchronous cases).
+ */
+
+/**
+ * Connect to the engine of this node. path NULL: $LOCKWIRE_SOCKET, else the
+ * default path (/run/lockwire/lockwired.sock). $LOCKWIRE_MAX_LOCKS: lock
+ * handles to ask for (unset or 0: the node's default). NULL with errno set on
+ * failure: ENOENT / ECONNREFUSED no node there, ENAMETOOLONG, EINVAL a bad
+ * $LOCKWIRE_MAX_LOCKS, EPROTO the node's answer or shared region is not
+ * understood, ETIMEDOUT no answer, ENOMEM, or the node's refusal (EBUSY no
+ * session slot, ...). Never initialises DPDK's EAL.
+ */
+struct lw_client *lw_connect(const char *path);
+
+/**
+ * End the session and free everything, lockspaces included. The node
+ * releases the session's locks, except PERSISTENT ones (they become
+ * orphans). NULL is a no-op. Never call it from a callback.
+ */
+void lw_disconnect(struct lw_client *c);   /* releases the session's locks, except PERSISTENT */
+
+/**
+ * Open a lockspace (created if missing); synchronous, runs no callbacks
+ * (completions that arrive meanwhile run at the next lw_dispatch()).
+ * -EINVAL NULL argument or name length not 1..LW_LSNAME_MAXLEN, -ENOMEM,
+ * -ENOTCONN, or the node's refusal (-ENOSPC ...).
+ */
+int lw_ls_open(struct lw_client *c, const char *name, struct lw_ls **ls);  /* creates if missing */
+
+/**
+ * Close a lockspace and free *ls. -EBUSY: the session still has locks in
+ * it (nothing changes); -EINVAL NULL; -ENOTCONN (the struct then stays
+ * until lw_disconnect()); or the node's refusal.
+ */
+int lw_ls_close(struct lw_ls *ls);
+
+/*
+ * Asynchronous. 0 = accepted: the result arrives later through ast (lksb filled
+ * in first). -errno = rejected at once (EINVAL bad arguments, ENOTCONN, ENOMEM ...),
+ * and then no ast will run. With LW_LKF_CONVERT, lksb->sb_lkid names the lock.
+ * parent: 0 (resource trees may come later).
+ *
+ * A new lock gets its lkid in lksb->sb_lkid before lw_lock() returns 0.
+ * Refused at once, nothing sent: -EINVAL (NULL ls or lksb, NULL name or
+ * namelen 0 or > LW_RESNAME_MAXLEN on a new lock, mode out of range,
+ * parent != 0, unknown flags, a flag combination docs/engine.md refuses,
+ * TIMEOUT without opts->timeout_us, VALBLK with a NULL sb_lvbptr, CONVERT
+ * of a lock of another lockspace); -ENOENT CONVERT of an unknown lkid;
+ * -EBUSY CONVERT while the lock has a request pending; -ENOMEM no free
+ * lock handle; -EAGAIN the request ring stayed full; -ENOTCONN.
+ * bast is called as bast(astarg, mode). ORPHAN is synchronous: -EAGAIN
+ * (orphans there, none in that mode) or -ENOENT (no orphan) at once,
+ * else 0 and the completion follows.
+ */
+int lw_lock(struct lw_ls *ls, int mode, struct lw_lksb *lksb, uint32_t flags,
+	    const void *name, unsigned int namelen, uint32_t parent,
+	    lw_ast_fn ast, void *astarg, lw_bast_fn bast,
+	    const struct lw_lock_opts *opts);
+
+/*
+ * Unlock (sb_status LW_EUNLOCK) or, with LW_LKF_CANCEL, cancel a pending
+ * request or conversion (sb_status LW_ECANCEL on the cancelled request).
+ *
+ * flags: CANCEL, FORCEUNLOCK, VALBLK, IVVALBLK. lksb NULL: the lock's own;
+ * astarg NULL: the lock's own; else they serve the completion(s) this call
+ * causes. The lock's ast runs. -EINVAL (NULL ls, other flags, CANCEL with
+ * FORCEUNLOCK, a lock of another lockspace, VALBLK without sb_lvbptr),
+ * -ENOENT unknown lkid, -EBUSY (unlock while a request or an unlock is
+ * in flight, CANCEL with nothing to cancel), -ENOTCONN, -EAGAIN ring full.
+ * FORCEUNLOCK of an lkid that is not one of this session's names an
+ * orphan by its engine lkid: synchronous, no ast; lksb (if given) gets
+ * LW_EUNLOCK and 0 is returned, or the node's -errno (-ENOENT, -EINVAL).
+ */
+int lw_unlock(struct lw_ls *ls, uint32_t lkid, uint32_t flags,
+	      struct lw_lksb *lksb, void *astarg);
+
+/*
+ * Run due completion and blocking callbacks in the caller's thread. Waits up to
+ * timeout_ms for the first (0: no wait, -1: forever). Returns how many ran, or -errno.
+ *
+ * "How many" counts completions delivered (lksb filled, ast called if
+ * set) and blocking callbacks. -EDEADLK when called from a callback;
+ * -ENOTCONN once the session is over (the dispatch that finds it over
+ * first completes every pending request with -ENOLCK); -EINVAL NULL.
+ */
+int lw_dispatch(struct lw_client *c, int timeout_ms);
+
+/**
+ * An fd for epoll/poll, readable when lw_dispatch has work or the session
+ * ended. Owned by the library. Once it was asked for, every lw_dispatch()
+ * re-arms the wake-up before returning. -EINVAL NULL.
+ */
+int lw_fd(struct lw_client *c);   /* readable when lw_dispatch has work (epoll) */
+
+/*
+ * Synchronous wrappers: return sb_status (or -errno if not accepted).
+ * They dispatch (other callbacks may run) until this request completes.
+ * A lock made by lw_lock_wait has no ast (its bast, if any, is called as
+ * bast(bastarg, mode)); the completions lw_unlock_wait causes run no ast.
+ * -EDEADLK from a callback. lw_unlock_wait with CANCEL returns the status
+ * of the cancelled request (LW_ECANCEL, or 0 when it was granted first).
+ */
+int lw_lock_wait(struct lw_ls *ls, int mode, struct lw_lksb *lksb, uint32_t flags,
+		 const void *name, unsigned int namelen,
+		 lw_bast_fn bast, void *bastarg, const struct lw_lock_opts *opts);
+int lw_unlock_wait(struct lw_ls *ls, uint32_t lkid, uint32_t flags, struct lw_lksb *lksb);
+
+/** The id of the node the session is on (1..255), or -EINVAL for NULL. */
+int lw_client_node(struct lw_client *c);
+
 #ifdef __cplusplus
 }
 #endif
