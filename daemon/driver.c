@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #define BATCH        32u
 #define HIST_SUB     32u
 #define HIST_N       (64u + 40u * HIST_SUB)
+#define DRIVER_ZIPF_S 0.99
 
 enum slot_state { S_IDLE, S_LOCKING, S_HOLD, S_CONVERTING, S_UNLOCKING, S_STOPPED };
 
@@ -44,6 +46,12 @@ struct fifo {
 	uint32_t mask, head, n;
 };
 
+/* Zipf by rejection-inversion (Hoermann & Derflinger 1996): O(1), no table. */
+struct zipf {
+	uint32_t n;
+	double s, h_x1, h_n, cut;
+};
+
 struct lw_driver {
 	struct lw_driver_conf c;
 	struct lw_site *site;
@@ -55,6 +63,8 @@ struct lw_driver {
 	struct slot *slots;
 	struct fifo ready, hold;
 	uint32_t *resv;          /* eligible resource numbers */
+	uint32_t *privv;         /* locality > 0: this node's private set */
+	struct zipf zipf;
 	uint64_t rng;
 	bool started, stopping;
 	uint64_t t_start, t_end, t_last;
@@ -81,6 +91,7 @@ lw_driver_defaults(struct lw_driver_conf *c)
 	c->lvb = true;
 	c->seed = 1;
 	c->start_delay = 0.2;
+	c->pr_pct = -1;
 }
 
 static int
@@ -97,67 +108,83 @@ parse_num(const char *v, double max, double *out)
 	return 0;
 }
 
-int
-lw_driver_parse(struct lw_driver_conf *c, const char *spec, char *err, size_t errlen)
-{
-	static const struct { const char *k; double max; } keys[] = {
-		{ "resources", 1 << 24 }, { "ops", 1e12 }, { "seconds", 86400 },
-		{ "outstanding", LW_DRIVER_MAX_SLOTS }, { "ex", 100 }, { "convert", 100 },
-		{ "noqueue", 100 }, { "hold-us", 1e7 }, { "lvb", 1 }, { "remote", 1 },
-		{ "local", 1 }, { "log", 1 }, { "only-node", 255 }, { "seed", 1e18 },
-		{ "delay", 3600 },
-	};
-	char buf[512], *save = NULL, *tok;
-	double x;
-	unsigned int i;
+static const struct { const char *k; double max; } keys[] = {
+	{ "resources", 1 << 24 }, { "ops", 1e12 }, { "seconds", 86400 },
+	{ "outstanding", LW_DRIVER_MAX_SLOTS }, { "ex", 100 }, { "convert", 100 },
+	{ "noqueue", 100 }, { "hold-us", 1e7 }, { "lvb", 1 }, { "remote", 1 },
+	{ "local", 1 }, { "log", 1 }, { "only-node", 255 }, { "seed", 1e18 },
+	{ "delay", 3600 }, { "dist", 0 }, { "pr", 100 }, { "locality", 1 },
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+#define KEY_DIST 15u
 
-	lw_driver_defaults(c);
-	c->enabled = true;
-	if (spec == NULL || strlen(spec) >= sizeof(buf)) {
-		snprintf(err, errlen, "--driver: spec missing or too long");
+static void
+set_key(struct lw_driver_conf *c, unsigned int i, double x)
+{
+	switch (i) {
+	case 0: c->resources = (uint32_t)x; break;
+	case 1: c->ops = (uint64_t)x; break;
+	case 2: c->seconds = x; break;
+	case 3: c->outstanding = (uint32_t)x; break;
+	case 4: c->ex_pct = (uint32_t)x; break;
+	case 5: c->convert_pct = (uint32_t)x; break;
+	case 6: c->noqueue_pct = (uint32_t)x; break;
+	case 7: c->hold_us = (uint32_t)x; break;
+	case 8: c->lvb = x != 0; break;
+	case 9: c->remote = x != 0; break;
+	case 10: c->local = x != 0; break;
+	case 11: c->log = x != 0; break;
+	case 12: c->only_node = (uint32_t)x; break;
+	case 13: c->seed = (uint64_t)x; break;
+	case 14: c->start_delay = x; break;
+	case 16: c->pr_pct = (int32_t)x; break;
+	case 17: c->locality = x; break;
+	}
+}
+
+/* One "key=value" (tok is modified). */
+static int
+parse_pair(struct lw_driver_conf *c, char *tok, char *err, size_t errlen)
+{
+	char *eq = strchr(tok, '=');
+	unsigned int i;
+	double x;
+
+	if (eq == NULL) {
+		snprintf(err, errlen, "--driver: '%s': expected key=value", tok);
 		return -EINVAL;
 	}
-	strcpy(buf, spec);
-	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tok, '=');
-
-		if (eq == NULL) {
-			snprintf(err, errlen, "--driver: '%s': expected key=value", tok);
-			return -EINVAL;
-		}
-		*eq = '\0';
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (strcmp(tok, keys[i].k) == 0)
-				break;
-		if (i == sizeof(keys) / sizeof(keys[0])) {
-			snprintf(err, errlen, "--driver: unknown key '%s' (resources, ops, seconds, "
-				 "outstanding, ex, convert, noqueue, hold-us, lvb, remote, local, "
-				 "log, only-node, seed, delay)", tok);
-			return -EINVAL;
-		}
-		if (parse_num(eq + 1, keys[i].max, &x) != 0) {
-			snprintf(err, errlen, "--driver: %s=%s: must be a number 0..%.0f", tok,
-				 eq + 1, keys[i].max);
-			return -EINVAL;
-		}
-		switch (i) {
-		case 0: c->resources = (uint32_t)x; break;
-		case 1: c->ops = (uint64_t)x; break;
-		case 2: c->seconds = x; break;
-		case 3: c->outstanding = (uint32_t)x; break;
-		case 4: c->ex_pct = (uint32_t)x; break;
-		case 5: c->convert_pct = (uint32_t)x; break;
-		case 6: c->noqueue_pct = (uint32_t)x; break;
-		case 7: c->hold_us = (uint32_t)x; break;
-		case 8: c->lvb = x != 0; break;
-		case 9: c->remote = x != 0; break;
-		case 10: c->local = x != 0; break;
-		case 11: c->log = x != 0; break;
-		case 12: c->only_node = (uint32_t)x; break;
-		case 13: c->seed = (uint64_t)x; break;
-		case 14: c->start_delay = x; break;
-		}
+	*eq = '\0';
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(tok, keys[i].k) == 0)
+			break;
+	if (i == NKEYS) {
+		snprintf(err, errlen, "--driver: unknown key '%s' (resources, ops, seconds, "
+			 "outstanding, ex, convert, noqueue, hold-us, lvb, remote, local, "
+			 "log, only-node, seed, delay, dist, pr, locality)", tok);
+		return -EINVAL;
 	}
+	if (i == KEY_DIST) {
+		if (strcmp(eq + 1, "uniform") != 0 && strcmp(eq + 1, "zipf") != 0) {
+			snprintf(err, errlen, "--driver: dist=%s: uniform or zipf", eq + 1);
+			return -EINVAL;
+		}
+		c->zipf = strcmp(eq + 1, "zipf") == 0;
+		return 0;
+	}
+	if (parse_num(eq + 1, keys[i].max, &x) != 0) {
+		snprintf(err, errlen, "--driver: %s=%s: must be a number 0..%g", tok,
+			 eq + 1, keys[i].max);
+		return -EINVAL;
+	}
+	set_key(c, i, x);
+	return 0;
+}
+
+/* Combinations refused once every key is read. */
+static int
+check_conf(const struct lw_driver_conf *c, char *err, size_t errlen)
+{
 	if (c->resources == 0 || c->outstanding == 0) {
 		snprintf(err, errlen, "--driver: resources and outstanding must be at least 1");
 		return -EINVAL;
@@ -174,7 +201,32 @@ lw_driver_parse(struct lw_driver_conf *c, const char *spec, char *err, size_t er
 		snprintf(err, errlen, "--driver: remote=1 and local=1 exclude each other");
 		return -EINVAL;
 	}
+	if (c->pr_pct >= 0 && c->ex_pct + (uint32_t)c->pr_pct > 100) {
+		snprintf(err, errlen, "--driver: ex + pr exceed 100");
+		return -EINVAL;
+	}
 	return 0;
+}
+
+int
+lw_driver_parse(struct lw_driver_conf *c, const char *spec, char *err, size_t errlen)
+{
+	char buf[512], *save = NULL, *tok;
+	int rc;
+
+	lw_driver_defaults(c);
+	c->enabled = true;
+	if (spec == NULL || strlen(spec) >= sizeof(buf)) {
+		snprintf(err, errlen, "--driver: spec missing or too long");
+		return -EINVAL;
+	}
+	strcpy(buf, spec);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		rc = parse_pair(c, tok, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
+	return check_conf(c, err, errlen);
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -268,29 +320,118 @@ res_name(uint32_t res, uint8_t *name, uint8_t *len)
 
 /* ---- life cycle --------------------------------------------------------- */
 
-/* The resources this driver may use: every one, or those whose master is remote/local. */
+/*
+ * Fill v with c.resources numbers from [base, base + span) whose master
+ * passes the filter: where < 0 any node, 0 another node, 1 this node.
+ */
+static int
+pick_set(struct lw_driver *d, const struct lw_map *map, uint32_t *v, uint64_t base,
+	 int where)
+{
+	uint32_t gid = lw_ls_gid(LS_NAME, strlen(LS_NAME));
+	uint64_t span = (uint64_t)d->c.resources * 64u + 1024u, i;
+	uint32_t n = 0;
+
+	if (base + span > UINT32_MAX)
+		return -ERANGE;
+	for (i = base; n < d->c.resources && i < base + span; i++) {
+		uint8_t name[LW_RESNAME_MAXLEN], len;
+		unsigned int master;
+
+		res_name((uint32_t)i, name, &len);
+		master = lw_site_node(map->bucket[lw_bucket_of(lw_res_hash(gid, name, len))]);
+		if ((where == 0 && master == d->node) || (where == 1 && master != d->node))
+			continue;
+		v[n++] = (uint32_t)i;
+	}
+	return n < d->c.resources ? -ENOENT : 0;
+}
+
+/*
+ * The resources this driver may use: every one, or those whose master is
+ * remote/local; with locality, also this node's private set: numbers no
+ * other node draws (each node scans its own range), mastered here.
+ */
 static int
 pick_resources(struct lw_driver *d, const struct lw_map *map)
 {
-	uint32_t gid = lw_ls_gid(LS_NAME, strlen(LS_NAME));
-	uint32_t i, n = 0;
+	uint64_t span = (uint64_t)d->c.resources * 64u + 1024u;
+	int rc;
 
 	d->resv = calloc(d->c.resources, sizeof(*d->resv));
 	if (d->resv == NULL)
 		return -ENOMEM;
-	for (i = 0; n < d->c.resources && i < d->c.resources * 64u + 1024u; i++) {
-		uint8_t name[LW_RESNAME_MAXLEN], len;
-		unsigned int master;
+	rc = pick_set(d, map, d->resv, 0, d->c.remote ? 0 : d->c.local ? 1 : -1);
+	if (rc != 0 || d->c.locality <= 0)
+		return rc;
+	d->privv = calloc(d->c.resources, sizeof(*d->privv));
+	if (d->privv == NULL)
+		return -ENOMEM;
+	return pick_set(d, map, d->privv, span * d->node, 1);
+}
 
-		res_name(i, name, &len);
-		master = lw_site_node(map->bucket[lw_bucket_of(lw_res_hash(gid, name, len))]);
-		if ((d->c.remote && master == d->node) || (d->c.local && master != d->node))
-			continue;
-		d->resv[n++] = i;
+/* ---- zipf ------------------------------------------------------------------ */
+
+static double
+log1p_over_x(double x)
+{
+	return fabs(x) > 1e-8 ? log1p(x) / x : 1.0 - x * (0.5 - x * (1.0 / 3.0 - 0.25 * x));
+}
+
+static double
+expm1_over_x(double x)
+{
+	return fabs(x) > 1e-8 ? expm1(x) / x : 1.0 + x * 0.5 * (1.0 + x / 3.0 * (1.0 + 0.25 * x));
+}
+
+static double
+zipf_h(const struct zipf *z, double x)
+{
+	return exp(-z->s * log(x));
+}
+
+static double
+zipf_hint(const struct zipf *z, double x)       /* the integral of h */
+{
+	double lx = log(x);
+
+	return expm1_over_x((1.0 - z->s) * lx) * lx;
+}
+
+static double
+zipf_hint_inv(const struct zipf *z, double x)
+{
+	double t = x * (1.0 - z->s);
+
+	return exp(log1p_over_x(t < -1.0 ? -1.0 : t) * x);
+}
+
+static void
+zipf_init(struct zipf *z, uint32_t n, double s)
+{
+	z->n = n;
+	z->s = s;
+	z->h_x1 = zipf_hint(z, 1.5) - 1.0;
+	z->h_n = zipf_hint(z, (double)n + 0.5);
+	z->cut = 2.0 - zipf_hint_inv(z, zipf_hint(z, 2.5) - zipf_h(z, 2.0));
+}
+
+/* A rank 0..n-1 (0 the most frequent); u() draws uniformly from [0, 1). */
+static uint32_t
+zipf_draw(const struct zipf *z, struct lw_driver *d, double (*u)(struct lw_driver *))
+{
+	for (;;) {
+		double v = z->h_n + u(d) * (z->h_x1 - z->h_n);
+		double x = zipf_hint_inv(z, v);
+		double k = floor(x + 0.5);
+
+		if (k < 1.0)
+			k = 1.0;
+		else if (k > (double)z->n)
+			k = (double)z->n;
+		if (k - x <= z->cut || v >= zipf_hint(z, k + 0.5) - zipf_h(z, k))
+			return (uint32_t)k - 1;
 	}
-	if (n < d->c.resources)
-		return -ENOENT;
-	return 0;
 }
 
 struct lw_driver *
@@ -318,6 +459,7 @@ lw_driver_new(const struct lw_driver_conf *c, struct lw_site *site, const struct
 	rc = lw_site_ls_open(site, LS_NAME, strlen(LS_NAME), &d->lsid);
 	if (rc == 0)
 		rc = pick_resources(d, map);
+	zipf_init(&d->zipf, c->resources, DRIVER_ZIPF_S);
 	if (rc == 0) {
 		d->slots = calloc(d->nslots, sizeof(*d->slots));
 		if (d->slots == NULL || fifo_init(&d->ready, d->nslots) != 0 ||
@@ -349,6 +491,7 @@ lw_driver_free(struct lw_driver *d)
 	free(d->ready.v);
 	free(d->hold.v);
 	free(d->resv);
+	free(d->privv);
 	free(d);
 }
 
@@ -393,10 +536,35 @@ pick_mode(struct lw_driver *d)
 {
 	static const int8_t others[] = { LW_LOCK_PR, LW_LOCK_PR, LW_LOCK_CR, LW_LOCK_CW,
 					 LW_LOCK_PW, LW_LOCK_NL };
+	uint32_t p;
 
+	if (d->c.pr_pct >= 0) {
+		p = (uint32_t)(rnd(d) % 100);
+		return p < d->c.ex_pct ? LW_LOCK_EX :
+		       p < d->c.ex_pct + (uint32_t)d->c.pr_pct ? LW_LOCK_PR : LW_LOCK_CR;
+	}
 	if (pct(d, d->c.ex_pct))
 		return LW_LOCK_EX;
 	return others[rnd(d) % (sizeof(others) / sizeof(others[0]))];
+}
+
+static double
+unit(struct lw_driver *d)
+{
+	return (double)(rnd(d) >> 11) * 0x1.0p-53;
+}
+
+/* A resource: from the private set with probability locality, by the distribution. */
+static uint32_t
+pick_res(struct lw_driver *d)
+{
+	const uint32_t *set = d->resv;
+	uint32_t rank;
+
+	if (d->privv != NULL && unit(d) < d->c.locality)
+		set = d->privv;
+	rank = d->c.zipf ? zipf_draw(&d->zipf, d, unit) : (uint32_t)(rnd(d) % d->c.resources);
+	return set[rank];
 }
 
 static void
@@ -422,7 +590,7 @@ slot_request(struct lw_driver *d, uint32_t i, uint64_t now, struct lw_req *rq)
 			d->active--;
 			return false;
 		}
-		s->res = d->resv[rnd(d) % d->c.resources];
+		s->res = pick_res(d);
 		s->mode = pick_mode(d);
 		s->converted = 0;
 		rq->op = LW_REQ_LOCK;

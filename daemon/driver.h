@@ -12,7 +12,13 @@
  * read at the grant, written + 1 at the unlock, so lost updates show.
  * Some locks ask NOQUEUE (they may fail with -EAGAIN). Resources can be
  * restricted to those mastered on another node (remote=1) or on this
- * node's sites (local=1).
+ * node's sites (local=1). Names are drawn uniformly or by zipf (dist=zipf,
+ * skew 0.99, the first name of the set the hottest). With pr=P the modes
+ * of new locks are EX (ex %), PR (P %) and CR (the rest) instead of the
+ * default mixture. locality=L draws a share L of the names from a set
+ * private to this node: names no other node uses, all mastered here, so
+ * after the first lock the site grants them from its cached mode (lw-bench
+ * --embedded uses these keys).
  *
  * When the time or the op count is up, slots finish what they hold and
  * stop; the driver is "done" when every slot is idle. Results: ops (locks
@@ -52,6 +58,9 @@ struct lw_driver_conf {
 	bool     local;          /**< only resources mastered on this node */
 	bool     log;            /**< keep a dlog of everything */
 	uint32_t only_node;      /**< 0: every node drives; else only this node */
+	bool     zipf;           /**< names by zipf (skew 0.99), else uniform */
+	int32_t  pr_pct;         /**< -1: default mixture; else PR share (EX ex_pct, rest CR) */
+	double   locality;       /**< share of names from the node's private set; default 0 */
 	uint64_t seed;
 	double   start_delay;    /**< seconds to wait after all members are up; default 0.2 */
 };
@@ -62,7 +71,8 @@ void lw_driver_defaults(struct lw_driver_conf *c);
 /**
  * Parse "key=value,key=value" into c (defaults first). Keys: resources,
  * ops, seconds, outstanding, ex, convert, noqueue, hold-us, lvb, remote,
- * local, log, only-node, seed, delay.
+ * local, log, only-node, seed, delay, dist (uniform|zipf), pr, locality
+ * (0..1). ex + pr must not exceed 100.
  * @return 0, or -EINVAL with one line in err naming the key.
  */
 int lw_driver_parse(struct lw_driver_conf *c, const char *spec, char *err, size_t errlen);

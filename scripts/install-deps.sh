@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# install-deps.sh — install the Debian 12 packages lockwire builds and tests
-# with. Idempotent: asks dpkg first and touches apt only when something is
-# missing; prints nothing when everything is there. Needs no tty.
+# install-deps.sh — install the Debian 12 packages lockwire builds, tests and
+# benchmarks with (hiredis, redis-server and matplotlib for the comparison
+# with Redis and its plots). Idempotent: asks dpkg first and touches apt only
+# when something is missing; prints nothing when everything is there. Needs
+# no tty.
 set -euo pipefail
 
 PACKAGES=(
 	libdpdk-dev dpdk libnuma-dev libcunit1-dev libjansson-dev
 	meson ninja-build pkg-config gcc gcovr python3
+	libhiredis-dev redis-server python3-matplotlib
 )
 
 installed() {
