@@ -84,6 +84,7 @@ static const struct command {
 	{"status",   "/lockwire/node",     0, 0, lwctl_print_status},
 	{"members",  "/lockwire/members",  0, 0, lwctl_print_members},
 	{"stats",    "/lockwire/stats",    0, 1, lwctl_print_stats},
+	{"sessions", "/lockwire/sessions", 0, 0, lwctl_print_sessions},
 	{"resource", "/lockwire/resource", 1, 1, print_resource},
 	{"lockdump", "/lockwire/lockdump", 0, 7, NULL},     /* run_lockdump */
 	{"query",    NULL,                 1, 1, NULL},
@@ -114,6 +115,7 @@ usage(FILE *f)
 		"  status             the node: cluster, state, epoch, workers, members up\n"
 		"  members            the cluster members and their heartbeats\n"
 		"  stats [WORKER]     the node's counters, or one worker's\n"
+		"  sessions           client sessions: worker, pid, program, counters\n"
 		"  resource NAME      what the node knows of resource NAME: master, LVB,\n"
 		"                     holders by site and by client session, waiters\n"
 		"  lockdump [--resource NAME] [--worker W] [--lockspace LS]\n"

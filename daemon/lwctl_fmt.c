@@ -722,3 +722,51 @@ lwctl_print_json(FILE *out, const json_t *v, int compact)
 	fputc('\n', out);
 	return 0;
 }
+
+/* ---- sessions ------------------------------------------------------------- */
+
+static long long
+int_of(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (json_is_real(v))
+		return (long long)json_real_value(v);
+	return -1;
+}
+
+static const char *
+str_of(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "?";
+}
+
+int
+lwctl_print_sessions(FILE *out, const json_t *v)
+{
+	const json_t *list = json_object_get(v, "list");
+	const char *key;
+	json_t *e;
+
+	if (!json_is_object(v) || (list != NULL && !json_is_object(list)))
+		return -EINVAL;
+	json_object_foreach((json_t *)list, key, e)
+		if (!json_is_object(e))
+			return -EINVAL;
+	fprintf(out, "%lld client session(s); since start: %lld accepted, %lld refused, %lld cut off\n",
+		int_of(v, "sessions"), int_of(v, "accepted"), int_of(v, "refused"), int_of(v, "cut"));
+	if (list == NULL || json_object_size(list) == 0)
+		return 0;
+	fprintf(out, "  %-10s %-6s %-8s %-16s %-7s %10s %11s %8s\n", "SESSION", "WORKER", "PID",
+		"PROGRAM", "STATE", "REQUESTS", "COMPLETIONS", "REJECTED");
+	json_object_foreach((json_t *)list, key, e)
+		fprintf(out, "  %#-10llx %-6lld %-8lld %-16.16s %-7s %10lld %11lld %8lld\n",
+			int_of(e, "session"), int_of(e, "worker"), int_of(e, "pid"),
+			str_of(e, "name"), str_of(e, "state"), int_of(e, "requests"),
+			int_of(e, "completions"), int_of(e, "rejected"));
+	return 0;
+}

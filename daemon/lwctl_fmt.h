@@ -99,6 +99,9 @@ int lwctl_print_members(FILE *out, const json_t *members);
 /** /lockwire/stats[,W]: the generic rendering of a dict ("key  value", aligned). */
 int lwctl_print_stats(FILE *out, const json_t *stats);
 
+/** /lockwire/sessions as text: counts, then one line per listed session. 0 or -EINVAL. */
+int lwctl_print_sessions(FILE *out, const json_t *sessions);
+
 /** A JSON value on one line (compact != 0) or indented by two, then a newline. */
 int lwctl_print_json(FILE *out, const json_t *v, int compact);
 

@@ -211,6 +211,24 @@ test_age(void)
 }
 
 static void
+test_sessions(void)
+{
+	check_render(lwctl_print_sessions,
+		"{\"sessions\":1,\"accepted\":3,\"refused\":1,\"cut\":1,\"list\":{\"1\":"
+		"{\"session\":65537,\"worker\":0,\"pid\":4242,\"name\":\"lw-bench\","
+		"\"state\":\"active\",\"requests\":10,\"completions\":12,\"rejected\":0}}}",
+		"1 client session(s); since start: 3 accepted, 1 refused, 1 cut off\n"
+		"  SESSION    WORKER PID      PROGRAM          STATE     REQUESTS COMPLETIONS REJECTED\n"
+		"  0x10001    0      4242     lw-bench         active          10          12        0\n");
+	check_render(lwctl_print_sessions,
+		"{\"sessions\":0,\"accepted\":0,\"refused\":0,\"cut\":0,\"list\":{}}",
+		"0 client session(s); since start: 0 accepted, 0 refused, 0 cut off\n");
+	check_refused(lwctl_print_sessions, "[1]");
+	check_refused(lwctl_print_sessions, "{\"list\":[1]}");
+	check_refused(lwctl_print_sessions, "{\"list\":{\"1\":2}}");
+}
+
+static void
 test_status(void)
 {
 	check_render(lwctl_print_status,
@@ -928,6 +946,7 @@ main(int argc, char **argv)
 		  "integers above 2^63", test_big_ints,
 		  "ages", test_age,
 		  "status line", test_status,
+		  "sessions table", test_sessions,
 		  "members table", test_members,
 		  "generic rendering", test_generic,
 		  "JSON output", test_json,
