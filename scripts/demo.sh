@@ -61,6 +61,8 @@ bench_pid=$!
 sleep $(( load_secs / 2 + 1 ))
 echo "-- lockdump of node 1 during the load (first lines; lwctl lockdump)"
 $lwctl --socket "$ldir/node1.sock" lockdump 2>&1 | head -n 24 | sed 's/^/   /' || true
+echo "-- client sessions of node 1 during the load (lwctl sessions)"
+$lwctl --socket "$ldir/node1.sock" sessions 2>&1 | head -n 8 | sed 's/^/   /' || true
 bench_rc=0
 wait "$bench_pid" || bench_rc=$?
 if [ $bench_rc -ne 0 ]; then
@@ -68,8 +70,6 @@ if [ $bench_rc -ne 0 ]; then
 	sed 's/^/   /' "$outdir/clients.err"
 	failed=1
 fi
-echo "-- client sessions on node 1 after the load (lwctl query /lockwire/sessions)"
-$lwctl --socket "$ldir/node1.sock" query /lockwire/sessions 2>&1 | head -n 8 | sed 's/^/   /' || true
 scripts/cluster.sh stop --dir "$ldir" >/dev/null || failed=1
 if [ $bench_rc -eq 0 ]; then
 	/usr/bin/python3 - "$run_json" <<'PY' || failed=1
