@@ -38,6 +38,10 @@
 
 #include "node.h"
 
+/* lk[] while a new LOCK waits in the batch. No engine lkid has all bits set:
+ * that needs index 2^20 - 1, and workers get at most 2^20 - 1 locks. */
+#define LK_PENDING    UINT32_MAX
+
 #define LW_CIO_BURST  32u
 #define LW_CIO_BATCH  128u
 #define LW_CIO_CTL    64u
@@ -349,7 +353,7 @@ to_req(struct lw_worker *w, const struct lw_csess *cs, const struct lw_creq *q, 
 		return 0;
 	}
 	if (cur != 0)
-		return -EBUSY;  /* a new lock on a handle in use */
+		return -EBUSY;  /* a new lock on a handle in use (or in this batch) */
 	if (q->namelen == 0 || q->namelen > LW_RESNAME_MAXLEN)
 		return -EINVAL;
 	r->namelen = q->namelen;
@@ -372,12 +376,12 @@ submit_batch(struct lw_worker *w, uint32_t n, uint64_t now)
 
 		if (cs->state != LW_CS_ACTIVE)
 			continue;
+		if (r->op == LW_REQ_LOCK && !(r->flags & LW_LKF_CONVERT))
+			cs->lk[LW_HANDLE_IDX(h) - 1] = r->rc == 0 ? r->lkid : 0;
 		if (r->rc != 0) {
 			push_simple(cs, LW_CC_REJECT, r->rc, h, w->cs_batch_tag[i], 0, 0);
 			continue;
 		}
-		if (r->op == LW_REQ_LOCK && !(r->flags & LW_LKF_CONVERT))
-			cs->lk[LW_HANDLE_IDX(h) - 1] = r->lkid;
 		if (w->cs_batch_cflags[i] & LW_CREQ_ACK)
 			push_simple(cs, LW_CC_ACK, 0, h, w->cs_batch_tag[i], r->lkid, 0);
 	}
@@ -398,30 +402,35 @@ take_requests(struct lw_worker *w, struct lw_csess *cs, uint32_t nb, uint64_t no
 		int rc;
 
 		if (q[i].op != LW_COP_LOCK && q[i].op != LW_COP_UNLOCK) {
+			submit_batch(w, nb, now);
+			nb = 0;
 			if (q[i].op < LW_COP_LS_OPEN || q[i].op > LW_COP_NOP) {
 				push_simple(cs, LW_CC_REJECT, -EINVAL, q[i].handle, q[i].tag,
 					    0, 0);
 				__atomic_fetch_add(&cs->hdr->rejected, 1, __ATOMIC_RELAXED);
 				continue;
 			}
-			submit_batch(w, nb, now);
-			nb = 0;
 			ls_op(w, cs, &q[i]);
 			continue;
 		}
 		/* an UNLOCK or CONVERT right behind its new LOCK in this batch:
 		 * the lock's lkid is known once the batch is in */
 		if (nb > 0 && needs_lkid(&q[i]) && handle_ok(cs, q[i].handle) &&
-		    cs->lk[LW_HANDLE_IDX(q[i].handle) - 1] == 0) {
+		    cs->lk[LW_HANDLE_IDX(q[i].handle) - 1] == LK_PENDING) {
 			submit_batch(w, nb, now);
 			nb = 0;
 		}
 		rc = to_req(w, cs, &q[i], &w->cs_batch[nb]);
 		if (rc != 0) {
+			/* answers stay in request order: the batch goes first */
+			submit_batch(w, nb, now);
+			nb = 0;
 			push_simple(cs, LW_CC_REJECT, rc, q[i].handle, q[i].tag, 0, 0);
 			__atomic_fetch_add(&cs->hdr->rejected, 1, __ATOMIC_RELAXED);
 			continue;
 		}
+		if (q[i].op == LW_COP_LOCK && !(q[i].flags & LW_LKF_CONVERT))
+			cs->lk[LW_HANDLE_IDX(q[i].handle) - 1] = LK_PENDING;
 		w->cs_batch_from[nb] = cs;
 		w->cs_batch_handle[nb] = q[i].handle;
 		w->cs_batch_tag[nb] = q[i].tag;

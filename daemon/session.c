@@ -194,19 +194,26 @@ static int
 take_hello(struct lw_node *n, struct lw_csess *cs, uint64_t now)
 {
 	struct lw_hello h;
-	ssize_t got = recv(cs->sock, &h, sizeof(h), MSG_DONTWAIT);
+	struct iovec iov = { &h, sizeof(h) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t got = recvmsg(cs->sock, &mh, MSG_DONTWAIT);
 	uint32_t ml;
 	int rc;
 
 	if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return now > cs->deadline_ns ? -ETIMEDOUT : 0;
-	if (got != (ssize_t)sizeof(h) || h.magic != LW_CLIENT_MAGIC || h.version != LW_CLIENT_VERSION)
+	/* a longer message is cut to the hello's size: MSG_TRUNC says so */
+	if (got != (ssize_t)sizeof(h) || (mh.msg_flags & MSG_TRUNC) ||
+	    h.magic != LW_CLIENT_MAGIC || h.version != LW_CLIENT_VERSION)
 		return -EPROTO;
 	cs->pid = h.pid;
 	memcpy(cs->name, h.name, sizeof(cs->name));
 	cs->name[sizeof(cs->name) - 1] = '\0';
 	ml = h.max_locks == 0 ? LW_SESSION_DEF_LOCKS : h.max_locks;
-	ml = RTE_MAX(RTE_MIN(ml, LW_SESSION_MAX_LOCKS), LW_SESSION_MIN_LOCKS);
+	if (ml > LW_SESSION_MAX_LOCKS)
+		ml = LW_SESSION_MAX_LOCKS;
+	if (ml < LW_SESSION_MIN_LOCKS)
+		ml = LW_SESSION_MIN_LOCKS;
 	rc = make_region(cs, ml);
 	if (rc != 0)
 		return rc;

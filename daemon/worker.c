@@ -58,7 +58,8 @@ lw_worker_setup(struct lw_node *n, unsigned int idx, unsigned int lcore)
 	snprintf(name, sizeof(name), "lw_s%u", idx);
 	sc.engine.name = name;
 	sc.engine.max_resources = n->cfg.max_resources;
-	sc.engine.max_locks = n->cfg.max_locks;
+	/* one short of the engine's limit: lkid 0xffffffff stays free (client_io.c LK_PENDING) */
+	sc.engine.max_locks = RTE_MIN(n->cfg.max_locks, LW_ENGINE_MAX_LOCKS - 1);
 	sc.engine.max_sessions = n->cfg.max_sessions;
 	sc.engine.worker = idx;
 	sc.engine.socket_id = sock;
