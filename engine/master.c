@@ -11,6 +11,8 @@
  *   on_granted()        -> send_grant(): seq + 1, mode, LVB
  *   on_blocking()       -> send_bast(): target = strongest mode compatible
  *                          with the pending mode the site blocks
+ * A refused NOQUEUE request hints the conflicting holders (hint_holders)
+ * that a mode they only cache could go back.
  * The queues are the client-level ones (engine/lockq.c) with sites as
  * entries. Conversion deadlock between sites is answered with DENY
  * -EDEADLK; the shadow applies the lock's own CONVDEADLK or NODLCKWT.
@@ -320,6 +322,34 @@ relax_basts(struct lw_site *s, struct lw_mres *r)
 	}
 }
 
+/*
+ * A NOQUEUE request was refused. A site holding a conflicting mode may hold
+ * it only as a cache (no local lock uses it): a hint (a BAST flagged
+ * NOQUEUE, after which the site owes nothing) lets such a site give the
+ * mode back at once, so that a retry soon after is granted. A site whose
+ * local locks are in the way ignores the hint: no blocking callbacks, as
+ * NOQUEUE without NOQUEUEBAST promises.
+ */
+static void
+hint_holders(struct lw_site *s, struct lw_mres *r, const struct lw_mhold *asker, int mode,
+	     uint32_t flags, int rc)
+{
+	if (rc != -EAGAIN || !(flags & LW_LKF_NOQUEUE) || (flags & LW_LKF_NOQUEUEBAST))
+		return;
+	for (struct lw_mhold *h = r->holders; h != NULL; h = h->next) {
+		struct lw_msg *m;
+
+		if (h == asker || h->q.grmode == LW_LOCK_IV || lw_mode_compat(h->q.grmode, mode))
+			continue;
+		m = reply(s, LW_MSG_BAST, h);
+		if (m == NULL)
+			return;
+		m->mode = (int8_t)lw_mode_ceiling(mode);
+		m->mode2 = (int8_t)mode;
+		m->flags = LW_LKF_NOQUEUE;
+	}
+}
+
 static const struct lw_lockq_ops master_qops = {
 	.granted = on_granted,
 	.blocking = on_blocking,
@@ -377,6 +407,7 @@ receive_request(struct lw_site *s, const struct lw_msg *m)
 				      &master_qops, s);
 		if (rc < 0) {
 			send_deny(s, h, rc);
+			hint_holders(s, r, h, m->mode, flags, rc);
 			hold_free(s, h);
 			relax_basts(s, r);
 		}
@@ -392,6 +423,7 @@ receive_request(struct lw_site *s, const struct lw_msg *m)
 	rc = lw_lockq_convert(&r->q, &h->q, m->mode, flags, &master_qops, s);
 	if (rc < 0) {
 		send_deny(s, h, rc);
+		hint_holders(s, r, h, m->mode, flags, rc);
 		relax_basts(s, r);
 	}
 	return;

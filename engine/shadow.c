@@ -19,7 +19,8 @@
  *   receive_deny()   -> -EAGAIN ends a NOQUEUE lock; -EDEADLK fails (or with
  *                       CONVDEADLK demotes) the local conversion, or holds
  *                       new requests back until we have given way
- *   receive_bast()   -> owe a downgrade to meet(held, target)
+ *   receive_bast()   -> owe a downgrade to meet(held, target); a hint (a
+ *                       refused NOQUEUE) gives back a mode only cached
  *   receive_redirect() -> ask the site the master named
  * A single-site engine (no site) holds EX on everything and never sends.
  */
@@ -449,9 +450,32 @@ receive_deny(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const str
  * The master's latest BAST says all that is owed now (its target covers every
  * request waiting there that we block); one with no head says nothing is.
  */
+/*
+ * A hint (BAST flagged NOQUEUE: a NOQUEUE request was refused because of
+ * our mode): give back what no local lock needs, if nothing else is under
+ * way; otherwise nothing changes (no callbacks, no ceiling, nothing owed).
+ */
+static void
+receive_hint(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const struct lw_msg *m)
+{
+	int join = lw_lockq_granted_join(&r->q);
+
+	if (r->held == LW_LOCK_IV || r->inflight || r->bast_target != LW_LOCK_IV ||
+	    r->q.nconvert != 0 || r->q.nwait != 0 || lw_mode_covers(m->mode, r->held))
+		return;
+	if (join == LW_LOCK_IV || join == LW_LOCK_NL)
+		send_downgrade(s, e, r, LW_LOCK_IV);
+	else if (lw_mode_covers(m->mode, join))
+		send_downgrade(s, e, r, lw_mode_meet(r->held, m->mode));
+}
+
 static void
 receive_bast(struct lw_engine *e, struct lw_res *r, const struct lw_msg *m)
 {
+	if (m->flags & LW_LKF_NOQUEUE) {
+		receive_hint(e->site, e, r, m);
+		return;
+	}
 	if (m->mode2 == LW_LOCK_IV || r->held == LW_LOCK_IV || lw_mode_covers(m->mode, r->held)) {
 		r->bast_target = LW_LOCK_IV;
 		r->bast_heads = 0;

@@ -331,6 +331,50 @@ test_noqueue_at_master(void)
 	net_fini(2);
 }
 
+/*
+ * A NOQUEUE request refused because another site caches a conflicting mode
+ * hints that site: the cached mode goes back and a retry is granted. A site
+ * whose local lock is in the way ignores the hint: no blocking callback.
+ */
+static void
+test_noqueue_hint(void)
+{
+	uint64_t c1, c2, c3, c4, c5, c6;
+	const char *r;
+	int lk, lk2;
+
+	net_init(3);
+	r = name_mastered_by(2);
+	lk = req(0, LW_REQ_LOCK, r, LW_LOCK_EX, 0, 0, NULL, &c1);
+	settle();
+	EXPECT_STATUS(c1, 0, LW_LOCK_EX);
+	req(0, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)lk, NULL, &c2);    /* site 0 caches EX */
+	settle();
+	req(1, LW_REQ_LOCK, r, LW_LOCK_EX, LW_LKF_NOQUEUE, 0, NULL, &c3);
+	settle();
+	EXPECT_STATUS(c3, -EAGAIN, LW_LOCK_IV);                        /* the cache was in the way */
+	lk = req(1, LW_REQ_LOCK, r, LW_LOCK_EX, LW_LKF_NOQUEUE, 0, NULL, &c4);
+	settle();
+	EXPECT_STATUS(c4, 0, LW_LOCK_EX);                              /* the hint gave it back */
+	req(1, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)lk, NULL, &c2);
+	lk2 = req(0, LW_REQ_LOCK, r, LW_LOCK_PR, 0, 0, NULL, &c5);     /* a real holder now */
+	settle();
+	EXPECT_STATUS(c5, 0, LW_LOCK_PR);
+	req(1, LW_REQ_LOCK, r, LW_LOCK_EX, LW_LKF_NOQUEUE, 0, NULL, &c6);
+	settle();
+	EXPECT_STATUS(c6, -EAGAIN, LW_LOCK_IV);
+	CU_ASSERT_EQUAL(blocking_of((uint32_t)lk2), 0);                /* NOQUEUE: no callback */
+	req(1, LW_REQ_LOCK, r, LW_LOCK_EX, LW_LKF_NOQUEUE, 0, NULL, &c6);
+	settle();
+	EXPECT_STATUS(c6, -EAGAIN, LW_LOCK_IV);                        /* the PR lock stays */
+	req(1, LW_REQ_LOCK, r, LW_LOCK_PR, LW_LKF_NOQUEUE, 0, NULL, &c6);
+	settle();
+	EXPECT_STATUS(c6, 0, LW_LOCK_PR);
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(lw_site_check(N.site[i]), 0);
+	net_fini(3);
+}
+
 static void
 test_lvb_through_master(void)
 {
@@ -1238,6 +1282,7 @@ main(int argc, char **argv)
 		  "bast_takes_cached_mode_back", test_bast_takes_cached_mode_back,
 		  "bast_waits_for_local_holder", test_bast_waits_for_local_holder,
 		  "conversion_under_bast", test_conversion_under_bast,
+		  "noqueue_hint", test_noqueue_hint,
 		  "noqueue_at_master", test_noqueue_at_master,
 		  "lvb_through_master", test_lvb_through_master,
 		  "conversion_deadlock_between_sites", test_conversion_deadlock_between_sites,
