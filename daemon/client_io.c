@@ -86,17 +86,10 @@ lw_cio_free(struct lw_worker *w)
 
 /* ---- completion records -------------------------------------------------- */
 
-/* Queue one record; a client whose backlog overflows is cut off (in lw_cio_flush). */
+/* Keep one record beyond the ring; a client whose backlog overflows is cut off (lw_cio_flush). */
 static void
-push(struct lw_csess *cs, const struct lw_ccomp *cc)
+backlog_add(struct lw_csess *cs, const struct lw_ccomp *cc)
 {
-	if (cs->cut)
-		return;
-	cs->ncomp++;
-	cs->pushed = 1;
-	if (cs->bl_n == 0 &&
-	    rte_ring_sp_enqueue_elem(cs->comp, (void *)(uintptr_t)cc, sizeof(*cc)) == 0)
-		return;
 	if (cs->bl_n == cs->bl_cap) {
 		uint32_t cap = cs->bl_cap ? cs->bl_cap * 2 : 256;
 		struct lw_ccomp *nb;
@@ -118,6 +111,45 @@ push(struct lw_csess *cs, const struct lw_ccomp *cc)
 }
 
 static void
+backlog_flush(struct lw_csess *cs)
+{
+	while (cs->bl_n > 0) {
+		if (rte_ring_sp_enqueue_elem(cs->comp, &cs->bl[cs->bl_head], sizeof(cs->bl[0])) != 0)
+			return;
+		cs->bl_head = (cs->bl_head + 1) % cs->bl_cap;
+		cs->bl_n--;
+	}
+}
+
+/* The staged records into the ring in one burst, after any backlog; what does not fit waits. */
+static void
+stage_flush(struct lw_csess *cs)
+{
+	uint32_t i = 0;
+
+	if (cs->bl_n > 0)
+		backlog_flush(cs);
+	if (cs->bl_n == 0)
+		i = rte_ring_sp_enqueue_burst_elem(cs->comp, cs->st, sizeof(cs->st[0]), cs->nst, NULL);
+	for (; i < cs->nst && !cs->cut; i++)
+		backlog_add(cs, &cs->st[i]);
+	cs->nst = 0;
+}
+
+/* Queue one record: staged, and written to the ring in bursts (lw_cio_flush). */
+static void
+push(struct lw_csess *cs, const struct lw_ccomp *cc)
+{
+	if (cs->cut)
+		return;
+	cs->ncomp++;
+	cs->pushed = 1;
+	if (cs->nst == LW_CSESS_STAGE)
+		stage_flush(cs);
+	cs->st[cs->nst++] = *cc;
+}
+
+static void
 push_simple(struct lw_csess *cs, uint8_t type, int32_t status,
 	    uint32_t handle, uint64_t tag, uint32_t lkid, uint16_t lsid)
 {
@@ -134,17 +166,6 @@ push_simple(struct lw_csess *cs, uint8_t type, int32_t status,
 	if (type == LW_CC_REJECT)
 		cs->nreject++;
 	push(cs, &cc);
-}
-
-static void
-backlog_flush(struct lw_csess *cs)
-{
-	while (cs->bl_n > 0) {
-		if (rte_ring_sp_enqueue_elem(cs->comp, &cs->bl[cs->bl_head], sizeof(cs->bl[0])) != 0)
-			return;
-		cs->bl_head = (cs->bl_head + 1) % cs->bl_cap;
-		cs->bl_n--;
-	}
 }
 
 static void
@@ -541,8 +562,10 @@ lw_cio_flush(struct lw_worker *w, uint64_t now)
 			i--;  /* cs_remove moved the last session here */
 			continue;
 		}
-		if (cs->bl_n > 0)
-			backlog_flush(cs);
+		if (cs->nst > 0 || cs->bl_n > 0)
+			stage_flush(cs);
+		if (cs->cut)
+			continue;  /* cut off next iteration */
 		if (cs->pushed) {
 			cs->pushed = 0;
 			wake(cs);

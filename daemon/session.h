@@ -48,6 +48,7 @@ enum lw_csess_state {
 
 #define LW_CSESS_BACKLOG_MAX 65536u   /* completion records kept beyond the ring */
 #define LW_CSESS_MAX_LS      256u     /* lockspace ids a session can open (site lsids) */
+#define LW_CSESS_STAGE       32u      /* completion records staged before a burst */
 
 struct lw_csess {
 	/* set by control before ATTACH, read-only afterwards */
@@ -73,6 +74,8 @@ struct lw_csess {
 	uint32_t sid;                     /* engine session */
 	uint32_t *lk;                     /* [max_locks]: handle slot -> engine lkid */
 	uint8_t ls_open[LW_CSESS_MAX_LS + 1];
+	struct lw_ccomp st[LW_CSESS_STAGE]; /* staged this iteration (nst), then one burst */
+	uint32_t nst;
 	struct lw_ccomp *bl;              /* backlog (ring full): bl_n records from bl_head */
 	uint32_t bl_head, bl_n, bl_cap;
 	uint8_t pushed;                   /* records went out this iteration: maybe wake */
