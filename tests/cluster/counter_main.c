@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * counter.c — one client of the shared-counter test (test_counter.sh):
+ * counter_main.c — one client of the shared-counter test (test_counter.sh):
  * mutual exclusion end to end, through liblockwire and a real cluster.
  *
  *   counter --socket S --res NAME --iters N --file F    the counter in a file
