@@ -17,6 +17,22 @@
 
 struct rte_hash;
 
+/*
+ * The COMPLETE of a cancel or timeout that retracted the site's request at
+ * the master, held back until the master answers it (shadow.c): with a
+ * FORCEUNLOCK, the unlock's COMPLETE follows it.
+ */
+struct lw_cxl {
+	uint64_t cookie;              /* the cancelled request's */
+	uint64_t ucookie;             /* the FORCEUNLOCK's, when unlock */
+	uint32_t lkid;                /* 0: nothing held back */
+	uint32_t session;
+	int32_t  status;              /* LW_ECANCEL, -ETIMEDOUT */
+	int8_t   mode;
+	uint8_t  sbflags;
+	uint8_t  unlock;
+};
+
 /* A resource: (lockspace, name), its queues and its value block. */
 struct lw_res {
 	uint64_t hash;
@@ -49,6 +65,7 @@ struct lw_res {
 	uint32_t lvbseq;              /* version of the value in lvb */
 	uint8_t  lvb_dirty;           /* written here since that version */
 	uint8_t  lvb[LW_LVB_LEN];
+	struct lw_cxl cxl;            /* a cancel's COMPLETE waiting for the master */
 } __rte_cache_aligned;
 
 /* A client lock. The queue entry comes first so lockq callbacks can cast. */
@@ -161,6 +178,8 @@ bool lw_shadow_evictable(struct lw_engine *e, struct lw_res *r);
 void lw_shadow_evict(struct lw_engine *e, struct lw_res *r);
 void lw_shadow_site_granted(struct lw_engine *e, struct lw_lkb *lkb);
 void lw_shadow_release_idle(struct lw_engine *e, uint64_t now, uint64_t idle_ns);
+bool lw_shadow_hold_cancel(struct lw_engine *e, const struct lw_lkb *lkb, int status);
+bool lw_shadow_hold_unlock(struct lw_res *r, const struct lw_lkb *lkb, uint64_t cookie);
 
 /* session.c */
 struct lw_session *lw_session_get(struct lw_engine *e, uint32_t sid);  /* open ones only */
@@ -188,6 +207,13 @@ lw_shadow_granted(struct lw_engine *e, struct lw_lkb *lkb)
 	lkb->nq = 0;
 	if (e->site != NULL)
 		lw_shadow_site_granted(e, lkb);
+}
+
+/* The lock's cancel or timeout has not completed: its COMPLETE waits for the master. */
+static inline bool
+lw_shadow_cancelling(const struct lw_lkb *lkb)
+{
+	return lkb->res->cxl.lkid == lkb->lkid && lkb->res->cxl.session == lkb->session;
 }
 
 static inline struct lw_lkb *

@@ -18,7 +18,9 @@
  *   lw_engine_tick() -> timed-out requests -> cancel with -ETIMEDOUT
  *
  * Every accepted request gets exactly one COMPLETE; a cancelled pending
- * request gets its COMPLETE (LW_ECANCEL / -ETIMEDOUT) from the cancel.
+ * request gets its COMPLETE (LW_ECANCEL / -ETIMEDOUT) from the cancel, or,
+ * when the cancel retracts the site's request at its master, from the
+ * master's answer (lw_shadow_hold_cancel in shadow.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -326,8 +328,8 @@ do_convert(struct lw_engine *e, struct lw_req *rq, uint64_t now)
 	lkb = own_lock(e, rq, &rc);
 	if (lkb == NULL)
 		return rc;
-	if (lkb->q.state != LW_QS_GRANTED)
-		return -EBUSY;
+	if (lkb->q.state != LW_QS_GRANTED || lw_shadow_cancelling(lkb))
+		return -EBUSY;	/* converting, or its cancel has not completed */
 	gr = lkb->q.grmode;
 	if ((rq->flags & LW_LKF_QUECVT) && lw_mode_covers(gr, rq->mode))
 		return -EINVAL;
@@ -392,7 +394,7 @@ lw_lock_cancel_pending(struct lw_engine *e, struct lw_lkb *lkb, int status, bool
 
 	lw_timer_del(e, lkb);
 	was = lw_lockq_cancel(&lkb->res->q, &lkb->q, &lw_engine_qops, e);
-	if (notify)
+	if (notify && !lw_shadow_hold_cancel(e, lkb, status))
 		lw_lock_emit_complete(e, lkb, lkb->session, status, lkb->q.grmode,
 				      lkb->q.sbflags, lkb->cookie);
 	if (was == LW_QS_WAIT)
@@ -404,7 +406,8 @@ release(struct lw_engine *e, struct lw_lkb *lkb, const struct lw_req *rq)
 {
 	if (lkb->q.grmode >= LW_LOCK_PW)
 		lvb_write(lkb->res, rq->flags, rq->lvb);
-	lw_lock_emit_complete(e, lkb, rq->session, LW_EUNLOCK, LW_LOCK_IV, 0, rq->cookie);
+	if (!lw_shadow_hold_unlock(lkb->res, lkb, rq->cookie))
+		lw_lock_emit_complete(e, lkb, rq->session, LW_EUNLOCK, LW_LOCK_IV, 0, rq->cookie);
 	lw_lockq_release(&lkb->res->q, &lkb->q, &lw_engine_qops, e);
 	lw_lock_destroy(e, lkb);
 }
@@ -442,12 +445,13 @@ do_unlock_one(struct lw_engine *e, struct lw_req *rq)
 	pending = lkb->q.state == LW_QS_CONVERT || lkb->q.state == LW_QS_WAIT;
 	if (f & LW_LKF_CANCEL) {
 		if (!pending)
-			return -EBUSY;
+			return -EBUSY;	/* nothing to cancel, or its cancel is under way */
 		rq->rc = 0;
 		lw_lock_cancel_pending(e, lkb, LW_ECANCEL, true);
 		return 0;
 	}
-	if (pending && !(f & LW_LKF_FORCEUNLOCK))
+	/* A lock whose cancel has not completed counts as pending: FORCEUNLOCK only. */
+	if ((pending || lw_shadow_cancelling(lkb)) && !(f & LW_LKF_FORCEUNLOCK))
 		return -EBUSY;
 	rq->rc = 0;
 	if (pending) {
@@ -457,8 +461,9 @@ do_unlock_one(struct lw_engine *e, struct lw_req *rq)
 
 		lw_lock_cancel_pending(e, lkb, LW_ECANCEL, true);
 		if (waiting) {
-			lw_lock_emit_complete(e, &copy, rq->session, LW_EUNLOCK, LW_LOCK_IV, 0,
-					      rq->cookie);
+			if (!lw_shadow_hold_unlock(copy.res, &copy, rq->cookie))
+				lw_lock_emit_complete(e, &copy, rq->session, LW_EUNLOCK,
+						      LW_LOCK_IV, 0, rq->cookie);
 			return 0;
 		}
 	}

@@ -22,6 +22,8 @@
  *   receive_bast()   -> owe a downgrade to meet(held, target); a hint (a
  *                       refused NOQUEUE) gives back a mode only cached
  *   receive_redirect() -> ask the site the master named
+ * Each answer to the site's request first lets go of a cancel's COMPLETE
+ * held back for it (release_held()).
  * A single-site engine (no site) holds EX on everything and never sends.
  */
 #include <errno.h>
@@ -61,6 +63,7 @@ lw_shadow_init_res(struct lw_engine *e, struct lw_res *r)
 	r->on_cached = 0;
 	r->lvbseq = 0;
 	r->lvb_dirty = 0;
+	r->cxl.lkid = 0;
 }
 
 static int
@@ -327,6 +330,64 @@ lw_shadow_release_idle(struct lw_engine *e, uint64_t now, uint64_t idle_ns)
 	}
 }
 
+/*
+ * Cancel and timeout complete when the master has answered (as in Linux
+ * DLM). A lock whose request is the one out at the master retracts it
+ * (send_cancel()); until the master answers that request (DENY, or a GRANT
+ * or REDIRECT that crossed the CANCEL) another site could still find the
+ * retracted request queued there, and, say, be refused a conversion for a
+ * deadlock with a conversion the client already saw end. So the COMPLETE
+ * waits on the shadow (r->cxl) and release_held() sends it with the answer;
+ * meanwhile the lock counts as pending for its client (-EBUSY). Cancels of
+ * other locks change nothing at the master and complete at once.
+ */
+bool
+lw_shadow_hold_cancel(struct lw_engine *e, const struct lw_lkb *lkb, int status)
+{
+	struct lw_res *r = lkb->res;
+	struct lw_cxl *h = &r->cxl;
+
+	if (e->site == NULL || !r->inflight || r->trigger != lkb->lkid || h->lkid != 0 ||
+	    lkb->session == 0 || lkb->session == e->mute_sid)
+		return false;
+	h->lkid = lkb->lkid;
+	h->session = lkb->session;
+	h->status = status;
+	h->mode = lkb->q.grmode;
+	h->sbflags = lkb->q.sbflags;
+	h->cookie = lkb->cookie;
+	h->unlock = 0;
+	return true;
+}
+
+/* A FORCEUNLOCK's COMPLETE follows the held-back one of its cancel. */
+bool
+lw_shadow_hold_unlock(struct lw_res *r, const struct lw_lkb *lkb, uint64_t cookie)
+{
+	if (!lw_shadow_cancelling(lkb))
+		return false;
+	r->cxl.unlock = 1;
+	r->cxl.ucookie = cookie;
+	return true;
+}
+
+/* The master answered the site's request: a held-back COMPLETE goes now. */
+static void
+release_held(struct lw_engine *e, struct lw_res *r)
+{
+	struct lw_cxl *h = &r->cxl;
+	struct lw_lkb k = { .lkid = h->lkid };
+
+	if (h->lkid == 0)
+		return;
+	h->lkid = 0;
+	if (lw_session_get(e, h->session) == NULL)
+		return;		/* closed meanwhile: nobody to tell */
+	lw_lock_emit_complete(e, &k, h->session, h->status, h->mode, h->sbflags, h->cookie);
+	if (h->unlock)
+		lw_lock_emit_complete(e, &k, h->session, LW_EUNLOCK, LW_LOCK_IV, 0, h->ucookie);
+}
+
 bool
 lw_shadow_can_ask(struct lw_engine *e, struct lw_res *r)
 {
@@ -404,6 +465,7 @@ receive_grant(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const st
 	r->seq = m->seq;
 	r->inflight = 0;
 	r->cancel_sent = 0;
+	release_held(e, r);
 	r->bast_target = LW_LOCK_IV;	/* the master BASTs again after a grant if need be */
 	r->bast_heads = 0;
 	s->granting_remote = 1;
@@ -422,6 +484,7 @@ receive_deny(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const str
 	(void)s;
 	r->inflight = 0;
 	r->cancel_sent = 0;
+	release_held(e, r);
 	if (!pending)
 		return;
 	if ((m->status == -EAGAIN && lkb->nq) || m->status == -ENOMEM) {
@@ -500,6 +563,7 @@ receive_redirect(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const
 
 	r->inflight = 0;
 	r->cancel_sent = 0;
+	release_held(e, r);
 	for (unsigned int i = 0; i < s->map.nsites; i++)
 		known |= s->map.sites[i] == m->site2;
 	if (lkb == NULL || lkb->res != r ||
