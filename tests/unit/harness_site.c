@@ -93,7 +93,7 @@ uint32_t net_max_res = 256;
 void
 net_init(int nsites)
 {
-	uint16_t ids[NSITES];
+	uint16_t ids[NSITES] = { 0 };
 	struct lw_map map;
 	char name[16];
 
@@ -138,7 +138,7 @@ name_mastered_by(int m)
 	uint16_t want = lw_site_self(N.site[m]);
 	uint32_t gid = lw_ls_gid("ls", 2);
 	struct lw_map map;
-	uint16_t ids[NSITES];
+	uint16_t ids[NSITES] = { 0 };
 	int n = 0;
 
 	while (n < NSITES && N.site[n] != NULL)

@@ -24,7 +24,7 @@ name_in_ls_mastered_by(const char *ls, int m, int n, const char *prefix, unsigne
 {
 	static char buf[24];
 	uint32_t gid = lw_ls_gid(ls, strlen(ls));
-	uint16_t ids[NSITES];
+	uint16_t ids[NSITES] = { 0 };
 	struct lw_map map;
 
 	for (int i = 0; i < n; i++)
