@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -832,9 +833,9 @@ eal_start(void)
 	snprintf(prefix, sizeof(prefix), "--file-prefix=sim%d", (int)getpid());
 	char *argv[] = {
 		(char *)eal_prog, "--no-huge", "-m", "512", "--no-pci", prefix,
-		"--log-level=error", "--no-telemetry", NULL,
+		"--log-level=error", "--no-telemetry", "--no-shconf", NULL,
 	};
-	if (rte_eal_init(8, argv) < 0) {
+	if (rte_eal_init(9, argv) < 0) {
 		fprintf(stderr, "lw-sim: rte_eal_init failed\n");
 		exit(2);
 	}
@@ -1053,7 +1054,14 @@ main(int argc, char **argv)
 	} else {
 		rc = run_seed(&sh, seed, json, trail, false, NULL);
 	}
-	rte_eal_cleanup();
+	{
+		/* the runtime directory EAL leaves behind is empty (--no-shconf) */
+		char rdir[PATH_MAX];
+
+		snprintf(rdir, sizeof(rdir), "%s", rte_eal_get_runtime_dir());
+		rte_eal_cleanup();
+		rmdir(rdir);
+	}
 	return rc;
 bad:
 	usage(stderr);

@@ -3,6 +3,7 @@
  * lwt.c — the shared runner and engine helpers of the CUnit programs.
  */
 #include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,17 @@
 #include <rte_eal.h>
 
 #include "lwt.h"
+
+/* EAL cleanup, then the runtime directory it leaves (empty: --no-shconf). */
+void
+lwt_eal_cleanup(void)
+{
+	char rdir[PATH_MAX];
+
+	snprintf(rdir, sizeof(rdir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	rmdir(rdir);
+}
 
 void
 lwt_eal_init(const char *prog)
@@ -24,9 +36,9 @@ lwt_eal_init(const char *prog)
 	snprintf(prefix, sizeof(prefix), "--file-prefix=lwt%d", (int)getpid());
 	char *argv[] = {
 		(char *)prog, "--no-huge", "-m", "1024", "--no-pci", prefix,
-		"--log-level=error", "--no-telemetry", NULL,
+		"--log-level=error", "--no-telemetry", "--no-shconf", NULL,
 	};
-	if (rte_eal_init(8, argv) < 0) {
+	if (rte_eal_init(9, argv) < 0) {
 		fprintf(stderr, "%s: rte_eal_init failed\n", prog);
 		exit(2);
 	}
@@ -73,7 +85,7 @@ lwt_run(void)
 	if (CU_get_number_of_tests_run() == 0)
 		failed = 1;
 	CU_cleanup_registry();
-	rte_eal_cleanup();
+	lwt_eal_cleanup();
 	return failed ? 1 : 0;
 }
 

@@ -14,6 +14,8 @@
 
 /** Start EAL (--no-huge, a unique file prefix) once per process; exits on failure. */
 void lwt_eal_init(const char *prog);
+/** rte_eal_cleanup, and remove the runtime directory it leaves. */
+void lwt_eal_cleanup(void);
 
 /** Run every registered suite; returns the process exit code (0 all passed). */
 int lwt_run(void);
