@@ -8,6 +8,8 @@
 #                            [--daemon-args "ARGS"]
 #   scripts/cluster.sh stop [--dir DIR]
 #   scripts/cluster.sh status [--dir DIR]
+#   scripts/cluster.sh kill K [--dir DIR]
+#   scripts/cluster.sh restart K [--dir DIR] [--timeout S]
 #
 # Defaults: memif, W=1, DIR=/tmp/lockwire-cluster, BUILDDIR=build/release
 # (set up and built when lockwired or lwctl is missing), S=30 seconds.
@@ -21,7 +23,10 @@
 # removes the bridge, taps, memif sockets and DPDK runtime directories.
 # Idempotent. Exit 0 when every node it stopped exited with 0 (or nothing
 # ran), else 1. status: per node, whether it runs and its lwctl status
-# (status also takes --build); exit 0 when all run.
+# (status also takes --build); exit 0 when all run. kill K: SIGKILL node K
+# (a crash; its exit code is recorded). restart K: start node K again with
+# its configuration and wait until it is ready and every running node sees
+# all running members up; prints "node K socket ...".
 # tap needs root. Names (bridge, taps, DPDK file prefixes) carry a hash of DIR.
 set -euo pipefail
 
@@ -479,6 +484,64 @@ cmd_start() {
 	done
 }
 
+# kill K: SIGKILL node K (a crash: no clean exit, nothing released by it).
+cmd_kill() {
+	local k=$1 pid i
+	pid=$(node_pid "$k") || die "node $k of $DIR is not running"
+	kill -KILL "$pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		node_pid "$k" >/dev/null || break
+		sleep 0.05
+	done
+	node_pid "$k" >/dev/null && die "node $k (pid $pid) is still there after SIGKILL"
+	say "node $k killed (SIGKILL, pid $pid)"
+}
+
+ready_count() { grep -c "^lockwired: node $1 ready" "$DIR/node$1.log" 2>/dev/null || true; }
+
+# running_see_up N: every running node counts at least N members up.
+running_see_up() {
+	local j up
+	for ((j = 1; j <= NODES; j++)); do
+		node_pid "$j" >/dev/null || continue
+		up=$(members_up "$j")
+		[ "${up:-0}" -ge "$1" ] || return 1
+	done
+}
+
+# restart K: start node K again with its configuration, wait until it is
+# ready and every running node sees all running members up.
+cmd_restart() {
+	local k=$1 before j running=0
+	[ -f "$DIR/node$k.ini" ] && [ -f "$DIR/cluster.env" ] || die "no node $k in $DIR"
+	node_pid "$k" >/dev/null && die "node $k of $DIR is running: kill or stop it first"
+	NODES=$(env_get nodes) TRANSPORT=$(env_get transport) WORKERS=$(env_get workers)
+	BUILD=$(env_get build)
+	ensure_build
+	rm -rf "$(runtime_dir "$(prefix_name "$k")")"
+	rm -f "$DIR/node$k.pid" "$DIR/node$k.exit"
+	before=$(ready_count "$k")
+	DEADLINE=$((SECONDS + TIMEOUT))
+	LAUNCHED=0
+	declare -gA TAP_FIXED=()
+	launch "$k"
+	if [ "$TRANSPORT" = tap ]; then
+		wait_until "$k" "tap $(tap_name "$k")" have_link "$(tap_name "$k")"
+		attach_tap "$k"
+	fi
+	for ((j = 1; j <= NODES; j++)); do
+		node_pid "$j" >/dev/null && running=$((running + 1))
+	done
+	# (tap: the kernel side of the new tap gets its own MAC once the node is ready)
+	until [ "$(ready_count "$k")" -gt "$before" ] && fix_tap_mac "$k" && running_see_up "$running"; do
+		node_pid "$k" >/dev/null || { log_tail "$k"; die "node $k $(exit_text "$k" || true) while restarting"; }
+		deadline_passed && { log_tail "$k"; die "timed out after ${TIMEOUT} s restarting node $k"; }
+		sleep 0.2
+	done
+	say "node $k restarted; $running node(s) running, all up"
+	echo "node $k socket $DIR/node$k.sock"
+}
+
 cmd_stop() {
 	local rc=0 any=0 k
 	if [ -d "$DIR" ]; then
@@ -536,7 +599,12 @@ case $COMMAND in
 	exit 0
 	;;
 start | stop | status) ;;
-"") usage_error "no command (start, stop or status)" ;;
+kill | restart)
+	[ $# -ge 1 ] && [[ $1 =~ ^[0-9]+$ ]] || usage_error "$COMMAND needs a node number"
+	NODE_ARG=$1
+	shift
+	;;
+"") usage_error "no command (start, stop, status, kill or restart)" ;;
 *) usage_error "unknown command '$COMMAND'" ;;
 esac
 
@@ -571,6 +639,7 @@ while [ $# -gt 0 ]; do
 	if [ "$COMMAND" != start ]; then
 		case $opt in
 		--dir) ;;
+		--timeout) [ "$COMMAND" = restart ] || usage_error "$COMMAND takes only --dir" ;;
 		--build) [ "$COMMAND" = status ] || usage_error "$COMMAND takes only --dir" ;;
 		*) usage_error "$COMMAND takes only --dir" ;;
 		esac
@@ -583,4 +652,6 @@ case $COMMAND in
 start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
+kill) cmd_kill "$NODE_ARG" ;;
+restart) cmd_restart "$NODE_ARG" ;;
 esac
