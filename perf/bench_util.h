@@ -17,9 +17,11 @@
 #ifndef LW_PERF_BENCH_UTIL_H
 #define LW_PERF_BENCH_UTIL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #ifndef LW_BUILD_INFO
 #define LW_BUILD_INFO "unknown"
@@ -57,6 +59,48 @@ void lwb_zipf_init(struct lwb_zipf *z, uint32_t n, double s);
 uint32_t lwb_zipf_draw(const struct lwb_zipf *z, uint64_t *rng);
 
 /* ---- latency histogram ------------------------------------------------- */
+
+/* A FIFO of slot numbers (power-of-two ring; the caller never pushes more than n). */
+struct lwb_fifo {
+	uint32_t *v;
+	uint32_t mask, head, n;
+};
+
+/** Room for n entries. @return 0 or -ENOMEM. */
+static inline int
+lwb_fifo_init(struct lwb_fifo *f, uint32_t n)
+{
+	uint32_t cap = 1;
+
+	while (cap < n)
+		cap <<= 1;
+	f->v = calloc(cap, sizeof(*f->v));
+	f->mask = cap - 1;
+	f->head = f->n = 0;
+	return f->v == NULL ? -ENOMEM : 0;
+}
+
+static inline void
+lwb_fifo_push(struct lwb_fifo *f, uint32_t x)
+{
+	f->v[(f->head + f->n++) & f->mask] = x;
+}
+
+static inline uint32_t
+lwb_fifo_peek(const struct lwb_fifo *f)
+{
+	return f->v[f->head];
+}
+
+static inline uint32_t
+lwb_fifo_pop(struct lwb_fifo *f)
+{
+	uint32_t x = f->v[f->head];
+
+	f->head = (f->head + 1) & f->mask;
+	f->n--;
+	return x;
+}
 
 #define LWB_HIST_SUB 32u
 #define LWB_HIST_N   (64u + 40u * LWB_HIST_SUB)

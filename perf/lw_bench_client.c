@@ -66,11 +66,6 @@ struct slot {
 	uint64_t hold_until;
 };
 
-struct fifo {
-	uint32_t *v;
-	uint32_t mask, head, n;
-};
-
 struct lwb_loader {
 	struct lwb_shared *sh;
 	const struct lwb_conf *c;
@@ -80,7 +75,7 @@ struct lwb_loader {
 	struct lw_ls *ls;
 	struct slot *slots;
 	uint32_t nslots, active, waiting;
-	struct fifo ready, hold;
+	struct lwb_fifo ready, hold;
 	uint64_t rng;
 	bool measuring, stopping;
 	uint64_t stop_deadline;
@@ -89,43 +84,6 @@ struct lwb_loader {
 	int rc;
 	char err[192];
 };
-
-/* ---- FIFOs ----------------------------------------------------------------- */
-
-static int
-fifo_init(struct fifo *f, uint32_t n)
-{
-	uint32_t cap = 1;
-
-	while (cap < n)
-		cap <<= 1;
-	f->v = calloc(cap, sizeof(*f->v));
-	f->mask = cap - 1;
-	f->head = f->n = 0;
-	return f->v == NULL ? -ENOMEM : 0;
-}
-
-static void
-fifo_push(struct fifo *f, uint32_t x)
-{
-	f->v[(f->head + f->n++) & f->mask] = x;
-}
-
-static uint32_t
-fifo_peek(const struct fifo *f)
-{
-	return f->v[f->head];
-}
-
-static uint32_t
-fifo_pop(struct fifo *f)
-{
-	uint32_t x = f->v[f->head];
-
-	f->head = (f->head + 1) & f->mask;
-	f->n--;
-	return x;
-}
 
 /* ---- completions ----------------------------------------------------------- */
 
@@ -143,7 +101,7 @@ static void
 to_ready(struct lwb_loader *l, struct slot *s, uint8_t st)
 {
 	s->st = st;
-	fifo_push(&l->ready, s->idx);
+	lwb_fifo_push(&l->ready, s->idx);
 }
 
 static void
@@ -171,7 +129,7 @@ on_ast(void *arg)
 		} else {
 			s->st = S_HOLD;
 			s->hold_until = now + (uint64_t)l->c->o.hold_us * 1000u;
-			fifo_push(&l->hold, s->idx);
+			lwb_fifo_push(&l->hold, s->idx);
 		}
 		break;
 	case S_UNLOCKING:
@@ -233,20 +191,20 @@ pump(struct lwb_loader *l, uint64_t now)
 	uint32_t k;
 	int rc;
 
-	while (l->hold.n > 0 && l->slots[fifo_peek(&l->hold)].hold_until <= now)
-		fifo_push(&l->ready, fifo_pop(&l->hold));
+	while (l->hold.n > 0 && l->slots[lwb_fifo_peek(&l->hold)].hold_until <= now)
+		lwb_fifo_push(&l->ready, lwb_fifo_pop(&l->hold));
 	for (k = l->ready.n; k > 0; k--) {
-		struct slot *s = &l->slots[fifo_peek(&l->ready)];
+		struct slot *s = &l->slots[lwb_fifo_peek(&l->ready)];
 
 		if (s->st == S_IDLE && l->stopping) {
-			fifo_pop(&l->ready);
+			lwb_fifo_pop(&l->ready);
 			s->st = S_STOPPED;
 			l->active--;
 			continue;
 		}
 		rc = s->st == S_IDLE ? submit_lock(l, s, now) : submit_unlock(l, s);
 		if (rc == 0) {
-			fifo_pop(&l->ready);
+			lwb_fifo_pop(&l->ready);
 			l->waiting++;
 			continue;
 		}
@@ -273,7 +231,7 @@ wait_ms(const struct lwb_loader *l, uint32_t idle, uint64_t now)
 		return 0;
 	if (l->hold.n == 0)
 		return MAX_BLOCK_MS;
-	until = l->slots[fifo_peek(&l->hold)].hold_until;
+	until = l->slots[lwb_fifo_peek(&l->hold)].hold_until;
 	if (until <= now + 1000000u)
 		return 0;
 	until = (until - now) / 1000000u;
@@ -300,7 +258,7 @@ loader_open(struct lwb_loader *l)
 		return rc;
 	}
 	for (i = 0; i < l->nslots; i++)
-		fifo_push(&l->ready, i);
+		lwb_fifo_push(&l->ready, i);
 	l->active = l->nslots;
 	return 0;
 }
@@ -393,8 +351,8 @@ lwb_loader_start(struct lwb_shared *sh, unsigned int idx)
 	l->nslots = sh->conf->o.depth;
 	l->rng = lwb_seed(sh->conf->o.seed, idx);
 	l->slots = calloc(l->nslots, sizeof(*l->slots));
-	if (l->slots == NULL || fifo_init(&l->ready, l->nslots) != 0 ||
-	    fifo_init(&l->hold, l->nslots) != 0) {
+	if (l->slots == NULL || lwb_fifo_init(&l->ready, l->nslots) != 0 ||
+	    lwb_fifo_init(&l->hold, l->nslots) != 0) {
 		loader_free(l);
 		errno = ENOMEM;
 		return NULL;

@@ -73,11 +73,6 @@ struct rslot {
 	char owner[48];
 };
 
-struct fifo {
-	uint32_t *v;
-	uint32_t mask, head, n;
-};
-
 struct shared {
 	const struct conf *c;
 	struct lwb_zipf zipf;
@@ -91,7 +86,7 @@ struct loader {
 	pthread_t tid;
 	redisContext *rc;
 	struct rslot *slots;
-	struct fifo ready, hold, flight;
+	struct lwb_fifo ready, hold, flight;
 	uint32_t active;
 	uint64_t rng;
 	bool measuring, stopping;
@@ -110,37 +105,6 @@ on_signal(int sig)
 	interrupted = true;
 }
 
-/* ---- FIFOs ----------------------------------------------------------------- */
-
-static int
-fifo_init(struct fifo *f, uint32_t n)
-{
-	uint32_t cap = 1;
-
-	while (cap < n)
-		cap <<= 1;
-	f->v = calloc(cap, sizeof(*f->v));
-	f->mask = cap - 1;
-	f->head = f->n = 0;
-	return f->v == NULL ? -ENOMEM : 0;
-}
-
-static void
-fifo_push(struct fifo *f, uint32_t x)
-{
-	f->v[(f->head + f->n++) & f->mask] = x;
-}
-
-static uint32_t
-fifo_pop(struct fifo *f)
-{
-	uint32_t x = f->v[f->head];
-
-	f->head = (f->head + 1) & f->mask;
-	f->n--;
-	return x;
-}
-
 /* ---- commands and replies -------------------------------------------------- */
 
 static void
@@ -155,7 +119,7 @@ append_acquire(struct loader *l, uint32_t i, uint64_t now)
 	redisAppendCommandArgv(l->rc, 6, argv, len);
 	s->st = S_ACQUIRING;
 	s->t_sub = now;
-	fifo_push(&l->flight, i);
+	lwb_fifo_push(&l->flight, i);
 }
 
 static void
@@ -167,7 +131,7 @@ append_release(struct loader *l, uint32_t i)
 
 	redisAppendCommandArgv(l->rc, 5, argv, len);
 	s->st = S_RELEASING;
-	fifo_push(&l->flight, i);
+	lwb_fifo_push(&l->flight, i);
 }
 
 /* A new key for slot i (an acquire that failed keeps its key). */
@@ -192,10 +156,10 @@ got_acquire(struct loader *l, uint32_t i, const redisReply *r, uint64_t now)
 		l->acquired += l->measuring;
 		s->st = S_HOLD;
 		if (hold == 0) {
-			fifo_push(&l->ready, i);
+			lwb_fifo_push(&l->ready, i);
 		} else {
 			s->hold_until = now + (uint64_t)hold * 1000u;
-			fifo_push(&l->hold, i);
+			lwb_fifo_push(&l->hold, i);
 		}
 		return;
 	}
@@ -204,13 +168,13 @@ got_acquire(struct loader *l, uint32_t i, const redisReply *r, uint64_t now)
 	else
 		l->errors++;
 	s->st = S_IDLE;
-	fifo_push(&l->ready, i);
+	lwb_fifo_push(&l->ready, i);
 }
 
 static void
 got_reply(struct loader *l, redisReply *r, uint64_t now)
 {
-	uint32_t i = fifo_pop(&l->flight);
+	uint32_t i = lwb_fifo_pop(&l->flight);
 	struct rslot *s = &l->slots[i];
 
 	l->ops += l->measuring;
@@ -221,7 +185,7 @@ got_reply(struct loader *l, redisReply *r, uint64_t now)
 			l->errors++;
 		s->st = S_IDLE;
 		new_key(l, s);
-		fifo_push(&l->ready, i);
+		lwb_fifo_push(&l->ready, i);
 	}
 	freeReplyObject(r);
 }
@@ -235,9 +199,9 @@ pump(struct loader *l, uint64_t now)
 	uint32_t k;
 
 	while (l->hold.n > 0 && l->slots[l->hold.v[l->hold.head]].hold_until <= now)
-		fifo_push(&l->ready, fifo_pop(&l->hold));
+		lwb_fifo_push(&l->ready, lwb_fifo_pop(&l->hold));
 	for (k = l->ready.n; k > 0; k--) {
-		uint32_t i = fifo_pop(&l->ready);
+		uint32_t i = lwb_fifo_pop(&l->ready);
 		struct rslot *s = &l->slots[i];
 
 		if (s->st == S_IDLE && l->stopping) {
@@ -334,7 +298,7 @@ loader_main(void *arg)
 	redisSetTimeout(l->rc, tv);
 	for (i = 0; i < c->o.depth; i++) {
 		new_key(l, &l->slots[i]);
-		fifo_push(&l->ready, i);
+		lwb_fifo_push(&l->ready, i);
 	}
 	l->active = c->o.depth;
 	atomic_fetch_add(&l->sh->ready, 1);
@@ -355,8 +319,8 @@ loader_new(struct shared *sh, unsigned int idx)
 	l->idx = idx;
 	l->rng = lwb_seed(sh->c->o.seed, idx);
 	l->slots = calloc(d, sizeof(*l->slots));
-	if (l->slots == NULL || fifo_init(&l->ready, d) != 0 || fifo_init(&l->hold, d) != 0 ||
-	    fifo_init(&l->flight, d) != 0 || pthread_create(&l->tid, NULL, loader_main, l) != 0) {
+	if (l->slots == NULL || lwb_fifo_init(&l->ready, d) != 0 || lwb_fifo_init(&l->hold, d) != 0 ||
+	    lwb_fifo_init(&l->flight, d) != 0 || pthread_create(&l->tid, NULL, loader_main, l) != 0) {
 		free(l->slots);
 		free(l->ready.v);
 		free(l->hold.v);
