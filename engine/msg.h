@@ -16,6 +16,11 @@
  *   CANCEL    (drop my pending request) -> DENY(LW_ECANCEL) if still pending
  *             <- REDIRECT (not the master of that bucket in this epoch)
  *
+ * Recovery (engine/recover.c, after lw_site_view_change):
+ *   REPORT    (held mode, seq, LVB)  -> rebuild the site's holding at a new master
+ *   REPORT_DONE (epoch)              -> to every site of the view: no more REPORTs
+ *             <- RESUMED (epoch)     the new master's moved buckets grant again
+ *
  * lvbseq: one site at a time can write the LVB (it holds PW or EX), so a
  * version number orders values: a writer's DOWNGRADE carries its version + 1,
  * a master keeps the highest it saw (even from a DOWNGRADE that crossed a
@@ -48,6 +53,9 @@ enum lw_msg_type {
 	LW_MSG_DOWNGRADE = 5,
 	LW_MSG_CANCEL = 6,
 	LW_MSG_REDIRECT = 7,
+	LW_MSG_REPORT = 8,      /* recovery: a shadow's holding, to a bucket's new master */
+	LW_MSG_REPORT_DONE = 9, /* recovery: every REPORT of this site for this epoch is sent */
+	LW_MSG_RESUMED = 10,    /* recovery: the sender's moved buckets grant again */
 	LW_MSG_NTYPES
 };
 

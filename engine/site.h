@@ -95,6 +95,7 @@ struct lw_site_stats {
 	uint64_t drops_bad;             /**< malformed messages dropped */
 	uint64_t drops_stale;           /**< DOWNGRADEs that crossed a GRANT */
 	uint64_t drops_unknown;         /**< messages about state we do not have */
+	uint64_t drops_nodest;          /**< messages to sites not in the map, not sent */
 	uint64_t master_resources;      /**< resident master resources */
 	uint64_t lamport;               /**< logical clock now */
 	uint64_t lamport_high;          /**< highest time seen in a message */
@@ -135,6 +136,113 @@ int lw_site_held(struct lw_site *s, uint16_t lsid, const void *name, size_t len)
 
 /** Internal consistency of both sides. @return 0 or -EFAULT (message on stderr). */
 int lw_site_check(struct lw_site *s);
+
+/*
+ * Views and recovery (engine/recover.c). docs/recovery.md has the rules.
+ *
+ * The membership layer (recovery/membership.h) decides views; a site only
+ * applies them. lw_site_view_change(new map, lost nodes, fence time):
+ *   - Buckets may move only away from sites of lost nodes (to any site of
+ *     the new map); a node may join with no buckets. Any other move is
+ *     -EINVAL (remastering between live sites is not a view change).
+ *   - Shadow side: for every shadow resource whose master (the map's, or
+ *     the one a REDIRECT named) was a lost site, the request in flight is
+ *     forgotten (a cancel, timeout or force-unlock held for it completes),
+ *     any BAST state is dropped, and REPORT(held, seq, LVB) goes to the
+ *     bucket's new master when a mode is held; then REPORT_DONE(epoch) to
+ *     every other site of the new map (and itself), and the lock asks the
+ *     new master again as usual (the master keeps the REQUEST until it
+ *     resumes). A bucket stays "unsettled" at the shadow until RESUMED
+ *     from its master; a later view change reports the unsettled buckets
+ *     again (REPORT replaces the holding: it is idempotent).
+ *   - Master side, buckets that stay: the lost sites' waiting requests and
+ *     pending conversions are dropped at once; their granted holdings stay
+ *     (they still block conflicting grants) until fence_until, when they
+ *     are purged, the LVB is marked invalid where one was PW or EX, and
+ *     what they blocked is granted.
+ *   - Master side, buckets moved here: frozen. REPORTs rebuild the site
+ *     holdings (grmode = held, seq as reported); REQUEST, DOWNGRADE and
+ *     CANCEL for a frozen bucket are kept, in arrival order, until resume.
+ *     Resume comes when REPORT_DONE of the current epoch arrived from
+ *     every site of the map and now >= fence_until: each rebuilt resource
+ *     takes the LVB with the highest lvbseq among the valid copies
+ *     reported, valid only if some reporter holds CW, PR, PW or EX (no
+ *     writer could have run since its grant); invalid otherwise. Then the
+ *     kept messages run in order, and RESUMED(epoch) goes to every site.
+ *   - A newer view during recovery restarts it: frozen buckets stay frozen,
+ *     the holdings rebuilt so far stay (reports are idempotent, lost sites
+ *     are purged as anywhere), and REPORT_DONE of the new epoch is awaited.
+ *   - Messages: to a site not in the map: not sent (counted in drops_nodest);
+ *     from a site not in the map: dropped (drops_bad). A message whose epoch
+ *     is newer than the site's map is kept until the site applies that
+ *     view (with every later message from the same site, to keep order).
+ *
+ * Leases: lw_site_set_lease(until) (default UINT64_MAX: no lease). When an
+ * entry point is called with now >= until, the site fences itself first:
+ * every local lock ends with one COMPLETE of status -ENOLCK and mode IV
+ * (granted, converting or waiting: the lock is gone; a cancel or unlock
+ * held back completes as it would have), orphans are dropped, every held
+ * mode is forgotten, the master table and kept messages are emptied,
+ * nothing is sent, and every later request is refused with rc -ENOLCK.
+ * Sessions and lockspaces stay open. The next view change (the node
+ * rejoined as a new incarnation) is taken as it is, with no checks on
+ * moved buckets, and the site starts again, empty, with no lease limit
+ * until lw_site_set_lease. lw_site_fence() fences at once.
+ */
+
+/** One view change, as a site applies it. */
+struct lw_view_change {
+	const struct lw_map *map;     /**< the new map; epoch above the site's */
+	uint64_t lost[4];             /**< nodes gone since the site's map (bit = node id) */
+	uint64_t fence_until;         /**< lost nodes' leases have surely run out at this time */
+};
+
+/**
+ * Apply a view. @return 0; -ESTALE: epoch not above the site's;
+ * -EINVAL: NULL, a bucket moved from a site that is not lost, a bucket
+ * given to a site not in the map, or this site missing from the map.
+ */
+int lw_site_view_change(struct lw_site *s, const struct lw_view_change *vc, uint64_t now,
+			struct lw_site_out *out);
+
+/** The site may grant until this time (its lease); UINT64_MAX: always. */
+void lw_site_set_lease(struct lw_site *s, uint64_t until);
+
+/** Fence now (see above). @return how many locks and requests ended with -ENOLCK. */
+uint32_t lw_site_fence(struct lw_site *s, uint64_t now, struct lw_site_out *out);
+
+/** Recovery phases of a site. */
+enum lw_rec_phase {
+	LW_REC_STABLE = 0,   /**< nothing frozen, nothing to purge */
+	LW_REC_REBUILD,      /**< moved buckets frozen: waiting for REPORT_DONEs */
+	LW_REC_FENCE,        /**< waiting out lost nodes' leases (purge, resume) */
+	LW_REC_FENCED,       /**< this site lost its lease: it grants nothing */
+};
+
+/** "stable", "rebuild", "fence", "fenced"; "?" out of range. */
+const char *lw_rec_phase_name(int phase);
+
+struct lw_rec_info {
+	uint32_t epoch;              /**< the map's */
+	uint8_t  phase;              /**< enum lw_rec_phase */
+	uint8_t  rsvd[3];
+	uint32_t frozen_buckets;     /**< buckets this site masters that are frozen */
+	uint32_t unsettled_buckets;  /**< buckets whose master has not sent RESUMED yet */
+	uint32_t done_missing;       /**< sites whose REPORT_DONE of this epoch has not come */
+	uint32_t kept_msgs;          /**< messages kept (frozen buckets, newer epochs) */
+	uint64_t fence_until;
+	uint64_t lease_until;
+	uint64_t views;              /**< view changes applied */
+	uint64_t reports_tx, reports_rx;
+	uint64_t purged;             /**< lost sites' holdings and requests purged */
+	uint64_t lvb_invalidated;
+	uint64_t resends;            /**< requests asked again of a new master */
+	uint64_t fenced;             /**< times this site fenced itself */
+	uint64_t revoked;            /**< locks and requests ended with -ENOLCK */
+	uint64_t last_resume_ns;     /**< now of the last resume (0: none) */
+};
+
+void lw_site_rec_info(const struct lw_site *s, struct lw_rec_info *ri);
 
 /*
  * Introspection (engine/inspect.c), for telemetry (/lockwire/resource) and
