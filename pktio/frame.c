@@ -10,8 +10,10 @@
  * (version, IHL, total length <= bytes, checksum, no fragment), UDP (length
  * == IP payload, port in range), lockwire header (magic, version, flags,
  * hdr_len, cluster, nodes, epoch, worker port), then nmsgs * 152 ==
- * payload_len == UDP payload - header, then each message's h.len. The
- * first failed check names the drop reason. No state; thread-safe.
+ * payload_len == UDP payload - header (a CONTROL frame: nmsgs 0 and
+ * 0 < payload_len <= LW_FRAME_CTL_MAX), then each message's h.len, and last
+ * dst_inc. The first failed check names the drop reason. No state;
+ * thread-safe.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -91,27 +93,12 @@ msg_type_at(const uint8_t *m)
 	return m[offsetof(struct lw_msg_hdr, type)];
 }
 
-int
-lw_frame_build(void *buf, size_t cap, const struct lw_frame_addr *src,
-	       const struct lw_frame_addr *dst, uint32_t cluster, uint32_t epoch,
-	       uint32_t seq, uint32_t ack, uint8_t flags,
-	       const struct lw_msg *msgs, uint16_t n)
+/* The Ethernet, IPv4, UDP and lockwire headers of a frame of total bytes. */
+static void
+put_headers(uint8_t *p, size_t total, const struct lw_frame_addr *src,
+	    const struct lw_frame_addr *dst, const struct lw_frame_hdr *tmpl)
 {
-	uint8_t *p = buf;
-	struct lw_frame_hdr h;
-	size_t payload = (size_t)n * sizeof(struct lw_msg);
-	size_t total = (size_t)OFF_MSGS + payload;
-
-	if (buf == NULL || src == NULL || dst == NULL || (n > 0 && msgs == NULL))
-		return -EINVAL;
-	if ((flags & ~LW_FRAME_F_ALL) != 0 || ((flags & LW_FRAME_F_NOSEQ) && n != 0) ||
-	    (flags & LW_FRAME_F_NOSEQ) == LW_FRAME_F_NOSEQ)
-		return -EINVAL;
-	if (n > LW_FRAME_MAX_MSGS || total > cap)
-		return -ENOSPC;
-	for (uint16_t i = 0; i < n; i++)
-		if (msgs[i].h.len != sizeof(struct lw_msg))
-			return -EINVAL;
+	struct lw_frame_hdr h = *tmpl;
 
 	/* Ethernet */
 	memcpy(p, dst->mac, 6);
@@ -140,25 +127,80 @@ lw_frame_build(void *buf, size_t cap, const struct lw_frame_addr *src,
 	put_be16(udp + 6, 0);
 
 	/* lockwire header */
-	memset(&h, 0, sizeof(h));
 	h.magic = LW_FRAME_MAGIC;
 	h.version = LW_FRAME_VERSION;
-	h.flags = flags;
 	h.hdr_len = sizeof(h);
-	h.cluster = cluster;
 	h.src_node = src->node;
 	h.src_worker = src->worker;
 	h.dst_node = dst->node;
 	h.dst_worker = dst->worker;
+	h.src_inc = src->inc;
+	h.dst_inc = dst->inc;
+	memcpy(p + OFF_LW, &h, sizeof(h));
+}
+
+/* At most one flag, and only known ones. */
+static bool
+flags_ok(uint8_t flags)
+{
+	return (flags & ~LW_FRAME_F_ALL) == 0 && (flags & (flags - 1)) == 0;
+}
+
+int
+lw_frame_build(void *buf, size_t cap, const struct lw_frame_addr *src,
+	       const struct lw_frame_addr *dst, uint32_t cluster, uint32_t epoch,
+	       uint32_t seq, uint32_t ack, uint8_t flags,
+	       const struct lw_msg *msgs, uint16_t n)
+{
+	struct lw_frame_hdr h;
+	size_t payload = (size_t)n * sizeof(struct lw_msg);
+	size_t total = (size_t)OFF_MSGS + payload;
+
+	if (buf == NULL || src == NULL || dst == NULL || (n > 0 && msgs == NULL))
+		return -EINVAL;
+	if (!flags_ok(flags) || (flags & LW_FRAME_F_CONTROL) ||
+	    ((flags & LW_FRAME_F_NOSEQ) && n != 0))
+		return -EINVAL;
+	if (n > LW_FRAME_MAX_MSGS || total > cap)
+		return -ENOSPC;
+	for (uint16_t i = 0; i < n; i++)
+		if (msgs[i].h.len != sizeof(struct lw_msg))
+			return -EINVAL;
+
+	memset(&h, 0, sizeof(h));
+	h.flags = flags;
+	h.cluster = cluster;
 	h.epoch = epoch;
 	h.seq = seq;
 	h.ack = ack;
 	h.nmsgs = n;
 	h.payload_len = (uint16_t)payload;
-	memcpy(p + OFF_LW, &h, sizeof(h));
-
+	put_headers(buf, total, src, dst, &h);
 	if (n > 0)
-		memcpy(p + OFF_MSGS, msgs, payload);
+		memcpy((uint8_t *)buf + OFF_MSGS, msgs, payload);
+	return (int)total;
+}
+
+int
+lw_frame_build_ctl(void *buf, size_t cap, const struct lw_frame_addr *src,
+		   const struct lw_frame_addr *dst, uint32_t cluster, uint32_t epoch,
+		   const void *payload, uint16_t len)
+{
+	struct lw_frame_hdr h;
+	size_t total = (size_t)OFF_MSGS + len;
+
+	if (buf == NULL || src == NULL || dst == NULL || payload == NULL || len == 0 ||
+	    len > LW_FRAME_CTL_MAX)
+		return -EINVAL;
+	if (total > cap)
+		return -ENOSPC;
+	memset(&h, 0, sizeof(h));
+	h.flags = LW_FRAME_F_CONTROL;
+	h.cluster = cluster;
+	h.epoch = epoch;
+	h.payload_len = len;
+	put_headers(buf, total, src, dst, &h);
+	memcpy((uint8_t *)buf + OFF_MSGS, payload, len);
 	return (int)total;
 }
 
@@ -222,7 +264,7 @@ check_hdr(const struct lw_frame_hdr *h, const struct lw_frame_expect *ex,
 		return -LW_FRAME_BAD_MAGIC;
 	if (h->version != LW_FRAME_VERSION)
 		return -LW_FRAME_BAD_VERSION;
-	if ((h->flags & ~LW_FRAME_F_ALL) || (h->flags & LW_FRAME_F_NOSEQ) == LW_FRAME_F_NOSEQ)
+	if (!flags_ok(h->flags))
 		return -LW_FRAME_BAD_FLAGS;
 	if (h->hdr_len != sizeof(*h))
 		return -LW_FRAME_BAD_LENGTH;
@@ -236,9 +278,13 @@ check_hdr(const struct lw_frame_hdr *h, const struct lw_frame_expect *ex,
 		return -LW_FRAME_BAD_PORT;
 	if ((int32_t)(h->epoch - ex->epoch) < 0)
 		return -LW_FRAME_STALE_EPOCH;
+	if (sizeof(*h) + (size_t)h->payload_len != data_len)
+		return -LW_FRAME_BAD_LENGTH;
+	if (h->flags & LW_FRAME_F_CONTROL)
+		return h->nmsgs == 0 && h->payload_len != 0 && h->payload_len <= LW_FRAME_CTL_MAX ?
+		       0 : -LW_FRAME_BAD_LENGTH;
 	if (h->nmsgs > LW_FRAME_MAX_MSGS ||
 	    (size_t)h->nmsgs * sizeof(struct lw_msg) != h->payload_len ||
-	    sizeof(*h) + (size_t)h->payload_len != data_len ||
 	    ((h->flags & LW_FRAME_F_NOSEQ) && h->nmsgs != 0))
 		return -LW_FRAME_BAD_LENGTH;
 	return 0;
@@ -282,7 +328,12 @@ lw_frame_parse(const void *buf, size_t len, const struct lw_frame_expect *ex,
 	out->epoch = h.epoch;
 	out->seq = h.seq;
 	out->ack = h.ack;
+	out->src_inc = h.src_inc;
+	out->dst_inc = h.dst_inc;
+	out->payload_len = h.payload_len;
 	out->msgs = p + OFF_MSGS;
+	if (ex->my_inc != 0 && h.dst_inc != 0 && h.dst_inc != ex->my_inc)
+		return -LW_FRAME_STALE_INC;
 	return 0;
 }
 
@@ -307,6 +358,22 @@ lw_frame_set_ack(void *buf, size_t len, uint32_t ack)
 	if (magic != LW_FRAME_MAGIC)
 		return -EINVAL;
 	memcpy(p + OFF_LW + offsetof(struct lw_frame_hdr, ack), &ack, sizeof(ack));
+	return 0;
+}
+
+int
+lw_frame_restamp(void *buf, size_t len, uint32_t epoch, uint32_t dst_inc)
+{
+	uint8_t *p = buf;
+	uint32_t magic;
+
+	if (buf == NULL || len < (size_t)OFF_MSGS)
+		return -EINVAL;
+	memcpy(&magic, p + OFF_LW + offsetof(struct lw_frame_hdr, magic), sizeof(magic));
+	if (magic != LW_FRAME_MAGIC)
+		return -EINVAL;
+	memcpy(p + OFF_LW + offsetof(struct lw_frame_hdr, epoch), &epoch, sizeof(epoch));
+	memcpy(p + OFF_LW + offsetof(struct lw_frame_hdr, dst_inc), &dst_inc, sizeof(dst_inc));
 	return 0;
 }
 
@@ -350,6 +417,7 @@ lw_frame_drop_name(int reason)
 		[LW_FRAME_STALE_EPOCH] = "STALE_EPOCH",
 		[LW_FRAME_BAD_LENGTH] = "BAD_LENGTH",
 		[LW_FRAME_BAD_MSG] = "BAD_MSG",
+		[LW_FRAME_STALE_INC] = "STALE_INC",
 	};
 
 	if (reason < 0)

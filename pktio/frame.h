@@ -19,6 +19,17 @@
  *   ack is cumulative: the highest in-order seq received from the peer.
  *   An ack-only frame (LW_FRAME_F_ACKONLY) has no messages and its seq is
  *   not part of the sequence (the channel neither stores nor acks it).
+ * - Incarnations: src_inc is the sender's incarnation (a number that grows
+ *   with every start of its daemon), dst_inc the receiver's incarnation as
+ *   the sender knows it (0: not known yet). A frame whose dst_inc is not 0
+ *   and not the receiver's incarnation was meant for an earlier run of the
+ *   receiver: it is dropped (LW_FRAME_STALE_INC). What a higher or lower
+ *   src_inc means is up to the receiver (pktio/wio.c: the peer restarted, or
+ *   a frame of its earlier run).
+ * - A CONTROL frame (LW_FRAME_F_CONTROL) carries one opaque payload of
+ *   1..LW_FRAME_CTL_MAX bytes for the control threads (membership) instead
+ *   of messages: nmsgs 0, payload_len its length; it is not sequenced (seq
+ *   and ack are 0) and takes no other flag.
  * - Decoding never trusts a length: every field is checked against the
  *   bytes actually present before it is used, and the frame is read with
  *   memcpy (it sits at an odd offset in a packet buffer).
@@ -40,9 +51,14 @@
 #define LW_FRAME_F_ACKONLY   0x01u     /* no messages; seq is not sequenced */
 #define LW_FRAME_F_HEARTBEAT 0x02u     /* control core liveness: no messages, not
 					  sequenced; seq = sender's heartbeat count */
-#define LW_FRAME_F_ALL       (LW_FRAME_F_ACKONLY | LW_FRAME_F_HEARTBEAT)
-/* Flags that make a frame unsequenced and empty (at most one of them). */
-#define LW_FRAME_F_NOSEQ     (LW_FRAME_F_ACKONLY | LW_FRAME_F_HEARTBEAT)
+#define LW_FRAME_F_CONTROL   0x04u     /* control thread payload, no messages, not
+					  sequenced (the payload is not lw_msgs) */
+#define LW_FRAME_F_ALL       (LW_FRAME_F_ACKONLY | LW_FRAME_F_HEARTBEAT | LW_FRAME_F_CONTROL)
+/* Flags that make a frame unsequenced and free of messages (at most one of them). */
+#define LW_FRAME_F_NOSEQ     LW_FRAME_F_ALL
+
+/** Bytes of a CONTROL frame's payload at most. */
+#define LW_FRAME_CTL_MAX     1200
 
 #define LW_FRAME_ETH_LEN   14
 #define LW_FRAME_IP_LEN    20
@@ -64,8 +80,9 @@ struct lw_frame_hdr {
 	uint32_t seq;          /* this frame's channel seq */
 	uint32_t ack;          /* cumulative ack for the reverse direction */
 	uint16_t nmsgs;        /* messages that follow */
-	uint16_t payload_len;  /* nmsgs * sizeof(struct lw_msg) */
-	uint64_t rsvd;         /* 0 */
+	uint16_t payload_len;  /* nmsgs * sizeof(struct lw_msg); CONTROL: the payload's bytes */
+	uint32_t src_inc;      /* sender's incarnation */
+	uint32_t dst_inc;      /* receiver's incarnation as the sender knows it; 0: unknown */
 };
 
 static_assert(offsetof(struct lw_frame_hdr, magic) == 0, "lw_frame_hdr layout");
@@ -82,7 +99,8 @@ static_assert(offsetof(struct lw_frame_hdr, seq) == 20, "lw_frame_hdr layout");
 static_assert(offsetof(struct lw_frame_hdr, ack) == 24, "lw_frame_hdr layout");
 static_assert(offsetof(struct lw_frame_hdr, nmsgs) == 28, "lw_frame_hdr layout");
 static_assert(offsetof(struct lw_frame_hdr, payload_len) == 30, "lw_frame_hdr layout");
-static_assert(offsetof(struct lw_frame_hdr, rsvd) == 32, "lw_frame_hdr layout");
+static_assert(offsetof(struct lw_frame_hdr, src_inc) == 32, "lw_frame_hdr layout");
+static_assert(offsetof(struct lw_frame_hdr, dst_inc) == 36, "lw_frame_hdr layout");
 static_assert(sizeof(struct lw_frame_hdr) == 40, "lw_frame_hdr layout");
 
 /** Bytes of a frame with no messages. */
@@ -103,6 +121,7 @@ struct lw_frame_addr {
 	uint32_t ipv4;         /* host order */
 	uint8_t  node;
 	uint8_t  worker;
+	uint32_t inc;          /* its incarnation (destination: as known, 0: unknown) */
 };
 
 /** What a receiver accepts. */
@@ -113,6 +132,7 @@ struct lw_frame_expect {
 	uint16_t base_port;
 	uint16_t nworkers;       /* workers on this node; 0: any (up to 256) */
 	uint8_t  my_node;
+	uint32_t my_inc;         /* this node's incarnation; 0: dst_inc is not checked */
 };
 
 /** A parsed frame. msgs points into the caller's buffer (unaligned). */
@@ -129,8 +149,11 @@ struct lw_frame_view {
 	uint32_t epoch;
 	uint32_t seq;
 	uint32_t ack;
+	uint32_t src_inc;
+	uint32_t dst_inc;
 	uint32_t len;            /* bytes of the frame (without Ethernet padding) */
-	const uint8_t *msgs;     /* nmsgs * sizeof(struct lw_msg) bytes */
+	uint16_t payload_len;    /* bytes at msgs: nmsgs messages, or a CONTROL payload */
+	const uint8_t *msgs;     /* nmsgs * sizeof(struct lw_msg) bytes, or the payload */
 };
 
 /** Why lw_frame_parse rejected a frame (it returns the negative value). */
@@ -150,6 +173,8 @@ enum lw_frame_drop {
 	LW_FRAME_STALE_EPOCH,
 	LW_FRAME_BAD_LENGTH,     /* lengths disagree: UDP, hdr_len, nmsgs, payload_len */
 	LW_FRAME_BAD_MSG,        /* a message's h.len is not sizeof(struct lw_msg) */
+	LW_FRAME_STALE_INC,      /* for an earlier incarnation of this node, or from an
+				    earlier one of the sender (counted by pktio/wio.c) */
 	LW_FRAME_NDROPS
 };
 
@@ -166,7 +191,9 @@ struct lw_msg_counters {
 
 /**
  * Build a frame in buf: headers for src -> dst, then n messages copied.
- * flags: LW_FRAME_F_* (ACKONLY or HEARTBEAT, not both, and then n == 0).
+ * flags: LW_FRAME_F_* (ACKONLY or HEARTBEAT, not both, and then n == 0;
+ * CONTROL frames are built by lw_frame_build_ctl). src->inc and dst->inc
+ * become src_inc and dst_inc.
  * Returns the frame length (> 0), -ENOSPC when cap is too small or n too
  * large for the length fields, -EINVAL on bad arguments (a message whose
  * h.len is not sizeof(struct lw_msg), unknown flags, msgs NULL with n > 0).
@@ -177,9 +204,21 @@ int lw_frame_build(void *buf, size_t cap, const struct lw_frame_addr *src,
 		   const struct lw_msg *msgs, uint16_t n);
 
 /**
+ * Build a CONTROL frame in buf: headers for src -> dst (seq and ack 0),
+ * then the len bytes at payload. Returns the frame length (> 0), -ENOSPC
+ * when cap is too small, -EINVAL when len is 0 or above LW_FRAME_CTL_MAX
+ * or an argument is NULL.
+ */
+int lw_frame_build_ctl(void *buf, size_t cap, const struct lw_frame_addr *src,
+		       const struct lw_frame_addr *dst, uint32_t cluster, uint32_t epoch,
+		       const void *payload, uint16_t len);
+
+/**
  * Parse and check the len bytes at buf against ex; fill *out.
  * Returns 0, or -(enum lw_frame_drop) saying why the frame is dropped.
  * Ethernet padding after the IPv4 total length is allowed and ignored.
+ * The incarnation is checked last: on -LW_FRAME_STALE_INC *out is filled
+ * (the frame is otherwise good), so the receiver may answer its sender.
  */
 int lw_frame_parse(const void *buf, size_t len, const struct lw_frame_expect *ex,
 		   struct lw_frame_view *out);
@@ -192,6 +231,13 @@ int lw_frame_msg(const struct lw_frame_view *v, uint16_t i, struct lw_msg *m);
  * current ack). Returns 0, -EINVAL when buf is not a lockwire frame.
  */
 int lw_frame_set_ack(void *buf, size_t len, uint32_t ack);
+
+/**
+ * Rewrite the epoch and dst_inc of a built frame in place (a retransmission
+ * goes out in the current view, to the incarnation now known).
+ * Returns 0, -EINVAL when buf is not a lockwire frame.
+ */
+int lw_frame_restamp(void *buf, size_t len, uint32_t epoch, uint32_t dst_inc);
 
 /** Mark node as known (or not) in ex->known_nodes. */
 void lw_frame_expect_node(struct lw_frame_expect *ex, uint8_t node, int known);

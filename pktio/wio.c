@@ -13,12 +13,20 @@
  * rte_eth_tx_burst per port per flush; what the NIC does not take stays in
  * the buffer for the next flush (up to TXBUF frames, then freed and
  * counted: data frames are still held by their channel and resent).
+ *
+ * Incarnations: peer_inc[node] is what this worker knows of each peer's
+ * incarnation (0: nothing yet); node_forget() drops a node's queued and
+ * unacked traffic and resets the channels, on a restart seen in a frame
+ * and on lw_wio_forget_node. Control payloads are fixed-size records
+ * (struct ctl_rec) in two rings of the pio: ctl_tx (control thread ->
+ * worker 0, SPSC) and ctl_rx (any worker -> control thread, MPSC).
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
@@ -34,10 +42,23 @@
 #define QUEUE_MAX    (1u << 22)
 #define DEF_RING     2048u
 #define DEF_BUSY     16384u
+#define INC_BASE_S   1704067200ull   /* 2024-01-01: derived incarnations count from it */
+
+/* A control payload in a ring (its size is a multiple of 4, as rings need). */
+struct ctl_rec {
+	uint8_t node;                     /* destination (ctl_tx) or source (ctl_rx) */
+	uint8_t pad;
+	uint16_t len;
+	uint8_t data[LW_PIO_CTL_MAX];
+};
+
+static_assert(sizeof(struct ctl_rec) % 4 == 0, "ring elements are multiples of 4 bytes");
 
 struct lw_pio {
 	struct lw_pio_conf c;
 	struct lw_frame_expect ex;
+	struct rte_ring *ctl_tx;          /* control thread -> worker 0 */
+	struct rte_ring *ctl_rx;          /* workers -> control thread */
 	struct rte_ring *msg[LW_PIO_MAX_WORKERS][LW_PIO_MAX_WORKERS];  /* [from][to] lw_msg */
 	struct rte_ring *rxh[LW_PIO_MAX_WORKERS][LW_PIO_MAX_WORKERS];  /* [from][to] mbuf */
 	struct rte_ring *txh[LW_PIO_MAX_WORKERS][LW_PIO_MAX_WORKERS];  /* [from][to] mbuf */
@@ -78,6 +99,8 @@ struct lw_wio {
 	uint64_t timer_at;                 /* next channel timer (retransmit / ack) */
 	struct txbuf tx[LW_PIO_MAX_PORTS];
 	struct lw_msg fbuf[LW_FRAME_MAX_MSGS]; /* one frame's messages, aligned */
+	struct ctl_rec ctl;                /* one control payload */
+	uint32_t peer_inc[LW_PIO_MAX_NODES]; /* peers' incarnations as known; 0: not yet */
 	struct lw_wio_stats st;
 } __rte_cache_aligned;
 
@@ -126,11 +149,42 @@ pio_check(const struct lw_pio_conf *c)
 	return 0;
 }
 
+/* An incarnation for a node started now: tenths of a second since 2024. */
+static uint32_t
+inc_derive(void)
+{
+	struct timespec ts;
+	uint32_t inc;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	inc = (uint32_t)(((uint64_t)ts.tv_sec - INC_BASE_S) * 10 + (uint64_t)ts.tv_nsec / 100000000);
+	return inc != 0 ? inc : 1;
+}
+
+static int
+ctl_rings(struct lw_pio *p)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	if (snprintf(name, sizeof(name), "%s_ctx", p->c.name) >= (int)sizeof(name))
+		return -ENAMETOOLONG;
+	p->ctl_tx = rte_ring_create_elem(name, sizeof(struct ctl_rec), LW_PIO_CTL_RING,
+					 p->c.socket, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	if (snprintf(name, sizeof(name), "%s_crx", p->c.name) >= (int)sizeof(name))
+		return -ENAMETOOLONG;
+	p->ctl_rx = rte_ring_create_elem(name, sizeof(struct ctl_rec), LW_PIO_CTL_RING,
+					 p->c.socket, RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	if (p->ctl_tx == NULL || p->ctl_rx == NULL)
+		return rte_errno ? -rte_errno : -ENOMEM;
+	return 0;
+}
+
 struct lw_pio *
 lw_pio_create(const struct lw_pio_conf *conf)
 {
 	struct lw_pio *p;
 	unsigned int a, b, i;
+	int rc;
 
 	if (conf == NULL || pio_check(conf) != 0) {
 		errno = EINVAL;
@@ -153,6 +207,9 @@ lw_pio_create(const struct lw_pio_conf *conf)
 	p->ex.base_port = conf->base_port;
 	p->ex.nworkers = conf->nworkers;
 	p->ex.my_node = conf->node;
+	if (p->c.incarnation == 0)
+		p->c.incarnation = inc_derive();
+	p->ex.my_inc = p->c.incarnation;
 	for (i = 1; i < LW_PIO_MAX_NODES; i++)
 		if (conf->nodes[i].present && i != conf->node)
 			lw_frame_expect_node(&p->ex, (uint8_t)i, 1);
@@ -171,6 +228,12 @@ lw_pio_create(const struct lw_pio_conf *conf)
 				return NULL;
 			}
 		}
+	rc = ctl_rings(p);
+	if (rc != 0) {
+		lw_pio_free(p);
+		errno = -rc;
+		return NULL;
+	}
 	return p;
 }
 
@@ -193,6 +256,8 @@ lw_pio_free(struct lw_pio *p)
 			rte_ring_free(p->rxh[a][b]);
 			rte_ring_free(p->txh[a][b]);
 		}
+	rte_ring_free(p->ctl_tx);
+	rte_ring_free(p->ctl_rx);
 	rte_free(p);
 }
 
@@ -201,6 +266,40 @@ lw_pio_set_epoch(struct lw_pio *p, uint32_t epoch)
 {
 	p->c.epoch = epoch;
 	p->ex.epoch = epoch;
+}
+
+uint32_t
+lw_pio_incarnation(const struct lw_pio *p)
+{
+	return p->c.incarnation;
+}
+
+int
+lw_pio_ctl_send(struct lw_pio *p, unsigned int node, const void *buf, uint16_t len)
+{
+	struct ctl_rec r;
+
+	if (p == NULL || node == 0 || node >= LW_PIO_MAX_NODES || node == p->c.node ||
+	    !p->c.nodes[node].present || buf == NULL || len == 0 || len > LW_PIO_CTL_MAX)
+		return -EINVAL;
+	r.node = (uint8_t)node;
+	r.pad = 0;
+	r.len = len;
+	memcpy(r.data, buf, len);
+	return rte_ring_enqueue_elem(p->ctl_tx, &r, sizeof(r)) == 0 ? 0 : -ENOBUFS;
+}
+
+int
+lw_pio_ctl_recv(struct lw_pio *p, uint8_t *src_node, void *buf, uint16_t *len)
+{
+	struct ctl_rec r;
+
+	if (rte_ring_dequeue_elem(p->ctl_rx, &r, sizeof(r)) != 0)
+		return 0;
+	*src_node = r.node;
+	*len = r.len;
+	memcpy(buf, r.data, r.len);
+	return 1;
 }
 
 /* ---- worker part -------------------------------------------------------- */
@@ -232,6 +331,7 @@ lw_wio_create(struct lw_pio *p, unsigned int worker)
 	w->src.base_port = p->c.base_port;
 	w->src.node = p->c.node;
 	w->src.worker = (uint8_t)worker;
+	w->src.inc = p->c.incarnation;
 	w->timer_at = UINT64_MAX;
 	return w;
 }
@@ -480,6 +580,7 @@ flush_one_frame(struct lw_wio *w, struct dest *d, uint64_t now)
 		return false;
 	}
 	seq = lw_chan_next_seq(d->ch);
+	d->dst.inc = w->peer_inc[d->dst.node];
 	len = lw_frame_build(p, LW_FRAME_LEN(n), &w->src, &d->dst, w->p->c.cluster,
 			     w->p->c.epoch, seq, lw_chan_ack_take(d->ch), 0, w->fbuf, n);
 	if (len < 0 || lw_chan_send(d->ch, p, (uint32_t)len, now) != 0) {
@@ -530,10 +631,10 @@ chan_timers(struct lw_wio *w, struct dest *d, uint64_t now)
 			struct rte_mbuf *m;
 
 			lw_frame_set_ack(out[i].frame, out[i].len, lw_chan_ack_peek(d->ch));
-			/* framed before a view change: resend it in the current epoch */
-			memcpy((uint8_t *)out[i].frame + LW_FRAME_L2L4_LEN +
-			       offsetof(struct lw_frame_hdr, epoch), &w->p->c.epoch,
-			       sizeof(uint32_t));
+			/* framed before a view change or before the peer's incarnation was
+			   known: resend it in the current epoch, to the incarnation known */
+			lw_frame_restamp(out[i].frame, out[i].len, w->p->c.epoch,
+					 w->peer_inc[d->dst.node]);
 			m = mbuf_of(w, out[i].frame, out[i].len);
 			if (m == NULL)
 				return;
@@ -542,6 +643,7 @@ chan_timers(struct lw_wio *w, struct dest *d, uint64_t now)
 		}
 	} while (k == LW_PIO_BURST);
 	if (lw_chan_ack_due(d->ch, now)) {
+		d->dst.inc = w->peer_inc[d->dst.node];
 		tx_empty(w, d->port, &d->dst, 0, lw_chan_ack_take(d->ch), LW_FRAME_F_ACKONLY);
 		w->st.tx_acks++;
 	}
@@ -619,6 +721,125 @@ take_tx_handoffs(struct lw_wio *w)
 	}
 }
 
+/* Worker 0 of a peer node, at the incarnation known. */
+static void
+node0_addr(const struct lw_wio *w, unsigned int node, struct lw_frame_addr *dst)
+{
+	const struct lw_pio_conf *c = &w->p->c;
+
+	memcpy(dst->mac, c->nodes[node].mac, 6);
+	dst->ipv4 = c->nodes[node].ipv4;
+	dst->base_port = c->base_port;
+	dst->node = (uint8_t)node;
+	dst->worker = 0;
+	dst->inc = w->peer_inc[node];
+}
+
+void
+lw_wio_heartbeat(struct lw_wio *w, uint64_t now, uint32_t count)
+{
+	const struct lw_pio_conf *c = &w->p->c;
+	unsigned int node;
+
+	(void)now;
+	for (node = 1; node < LW_PIO_MAX_NODES; node++) {
+		struct lw_frame_addr dst;
+
+		if (!c->nodes[node].present || node == c->node)
+			continue;
+		node0_addr(w, node, &dst);
+		tx_empty(w, c->nodes[node].port, &dst, count, 0, LW_FRAME_F_HEARTBEAT);
+		w->st.tx_heartbeats++;
+	}
+}
+
+/* Worker 0: the control payloads the control thread queued, as CONTROL frames. */
+static void
+send_ctl(struct lw_wio *w)
+{
+	const struct lw_pio_conf *c = &w->p->c;
+	unsigned int i;
+
+	for (i = 0; i < LW_PIO_BURST; i++) {
+		struct lw_frame_addr dst;
+		struct rte_mbuf *m;
+		char *buf;
+		int len;
+
+		if (rte_ring_dequeue_elem(w->p->ctl_tx, &w->ctl, sizeof(w->ctl)) != 0)
+			return;
+		m = rte_pktmbuf_alloc(w->pool);
+		buf = m ? rte_pktmbuf_append(m, (uint16_t)(LW_FRAME_MIN_LEN + w->ctl.len)) : NULL;
+		if (buf == NULL) {
+			/* the payload is lost, as it may be on the wire */
+			rte_pktmbuf_free(m);
+			w->st.alloc_fail++;
+			continue;
+		}
+		node0_addr(w, w->ctl.node, &dst);
+		len = lw_frame_build_ctl(buf, LW_FRAME_MIN_LEN + w->ctl.len, &w->src, &dst,
+					 c->cluster, c->epoch, w->ctl.data, w->ctl.len);
+		if (len < 0) {
+			rte_pktmbuf_free(m);    /* cannot happen: lw_pio_ctl_send checked it */
+			continue;
+		}
+		w->st.tx_ctl++;
+		tx_frame(w, c->nodes[w->ctl.node].port, m);
+	}
+}
+
+/* Unlink d from the pending list. */
+static void
+pending_del(struct lw_wio *w, struct dest *d)
+{
+	struct dest **pp;
+
+	if (!d->pending)
+		return;
+	for (pp = &w->pending; *pp != NULL; pp = &(*pp)->next_pending)
+		if (*pp == d) {
+			*pp = d->next_pending;
+			break;
+		}
+	d->pending = false;
+}
+
+/* Drop what is queued or unacked for node's sites and reset the channels. */
+static void
+node_forget(struct lw_wio *w, unsigned int node)
+{
+	unsigned int wk;
+
+	for (wk = 0; wk < LW_PIO_MAX_WORKERS; wk++) {
+		struct dest *d = w->dest[node][wk];
+
+		if (d == NULL || !d->remote)
+			continue;
+		w->st.forgot_msgs += d->n;
+		w->st.forgot_frames += lw_chan_inflight(d->ch);
+		w->st.queued -= d->n;
+		d->n = 0;
+		d->head = 0;
+		pending_del(w, d);
+		lw_chan_reset(d->ch, w->p->c.chan.isn);
+	}
+}
+
+void
+lw_wio_forget_node(struct lw_wio *w, unsigned int node)
+{
+	if (node == 0 || node > LW_MAX_NODES || node == w->p->c.node)
+		return;
+	node_forget(w, node);
+	w->peer_inc[node] = 0;
+}
+
+uint32_t
+lw_wio_peer_inc(const struct lw_wio *w, unsigned int node)
+{
+	return node < LW_PIO_MAX_NODES ? w->peer_inc[node] : 0;
+}
+
 void
 lw_wio_flush(struct lw_wio *w, uint64_t now)
 {
@@ -648,30 +869,10 @@ lw_wio_flush(struct lw_wio *w, uint64_t now)
 		}
 		sum_chan_stats(w);
 	}
+	if (w->worker == 0)
+		send_ctl(w);
 	take_tx_handoffs(w);
 	tx_drain(w);
-}
-
-void
-lw_wio_heartbeat(struct lw_wio *w, uint64_t now, uint32_t count)
-{
-	const struct lw_pio_conf *c = &w->p->c;
-	unsigned int node;
-
-	(void)now;
-	for (node = 1; node < LW_PIO_MAX_NODES; node++) {
-		struct lw_frame_addr dst;
-
-		if (!c->nodes[node].present || node == c->node)
-			continue;
-		memcpy(dst.mac, c->nodes[node].mac, 6);
-		dst.ipv4 = c->nodes[node].ipv4;
-		dst.base_port = c->base_port;
-		dst.node = (uint8_t)node;
-		dst.worker = 0;
-		tx_empty(w, c->nodes[node].port, &dst, count, 0, LW_FRAME_F_HEARTBEAT);
-		w->st.tx_heartbeats++;
-	}
 }
 
 bool
@@ -735,6 +936,67 @@ deliver(struct lw_wio *w, const struct lw_frame_view *v, uint16_t src, struct lw
 	return k;
 }
 
+/* A CONTROL frame: its payload goes to the control thread. */
+static void
+receive_ctl(struct lw_wio *w, const struct lw_frame_view *v)
+{
+	w->ctl.node = v->src_node;
+	w->ctl.pad = 0;
+	w->ctl.len = v->payload_len;
+	memcpy(w->ctl.data, v->msgs, v->payload_len);  /* <= LW_FRAME_CTL_MAX: checked */
+	if (rte_ring_enqueue_elem(w->p->ctl_rx, &w->ctl, sizeof(w->ctl)) != 0) {
+		w->st.ctl_drops++;
+		return;
+	}
+	w->st.rx_ctl++;
+}
+
+/*
+ * A data frame meant for an earlier incarnation of this node: its sender
+ * has not heard from this one yet. Answer with an ack-only frame, whose
+ * higher src_inc tells it we restarted (it then resets its channels).
+ */
+static void
+reply_stale(struct lw_wio *w, const struct lw_frame_view *v)
+{
+	struct dest *d;
+
+	if (v->flags != 0 || v->src_worker >= LW_PIO_MAX_WORKERS)
+		return;
+	d = dest_get(w, lw_site_id(v->src_node, v->src_worker));
+	if (d == NULL || !d->remote)
+		return;
+	d->dst.inc = w->peer_inc[v->src_node];
+	tx_empty(w, d->port, &d->dst, 0, lw_chan_ack_peek(d->ch), LW_FRAME_F_ACKONLY);
+	w->st.stale_replies++;
+}
+
+/*
+ * The sender's incarnation, for a frame of this worker that parsed (rc 0)
+ * or was meant for an earlier us (rc -LW_FRAME_STALE_INC). Returns the
+ * frame's fate: rc, or -LW_FRAME_STALE_INC when it comes from an earlier
+ * incarnation of its sender.
+ */
+static int
+check_inc(struct lw_wio *w, const struct lw_frame_view *v, int rc)
+{
+	uint32_t known = w->peer_inc[v->src_node];
+
+	if (v->src_inc != known) {
+		if (known != 0 && v->src_inc < known)
+			return -LW_FRAME_STALE_INC;
+		if (known != 0) {
+			/* the peer restarted: what it had of ours is gone */
+			node_forget(w, v->src_node);
+			w->st.peer_restarts++;
+		}
+		w->peer_inc[v->src_node] = v->src_inc;
+	}
+	if (rc == -LW_FRAME_STALE_INC)
+		reply_stale(w, v);
+	return rc;
+}
+
 /* One received frame that belongs to this worker (already parsed). */
 static unsigned int
 receive_frame(struct lw_wio *w, struct rte_mbuf *mb, const struct lw_frame_view *v,
@@ -749,6 +1011,10 @@ receive_frame(struct lw_wio *w, struct rte_mbuf *mb, const struct lw_frame_view 
 	if (v->flags & LW_FRAME_F_HEARTBEAT) {
 		w->st.heartbeats_rx[v->src_node]++;
 		w->st.heartbeat_ns[v->src_node] = now;
+		return 0;
+	}
+	if (v->flags & LW_FRAME_F_CONTROL) {
+		receive_ctl(w, v);
 		return 0;
 	}
 	/* worker >= 32 would make another node's site id (node << 5 | worker) */
@@ -795,6 +1061,11 @@ rx_mbuf(struct lw_wio *w, struct rte_mbuf *mb, uint64_t now, struct lw_msgbuf *i
 		return 0;
 	}
 	rc = lw_frame_parse(rte_pktmbuf_mtod(mb, void *), mb->data_len, &w->p->ex, &v);
+	/* (an incarnation is for the owner to judge: its worker keeps the peer's) */
+	if ((rc == 0 || rc == -LW_FRAME_STALE_INC) && v.dst_worker == w->worker)
+		rc = check_inc(w, &v, rc);
+	else if (rc == -LW_FRAME_STALE_INC && !handed)
+		rc = 0;
 	lw_frame_drop_count(&w->st.drops, rc);
 	if (rc != 0) {
 		rte_pktmbuf_free(mb);

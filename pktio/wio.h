@@ -33,6 +33,24 @@
  *   frame came from.
  * - heartbeats: lw_wio_heartbeat() sends an unsequenced HEARTBEAT frame to
  *   worker 0 of every peer node; received ones are counted per node.
+ * - incarnations: every frame carries this node's incarnation and the
+ *   destination's as this worker knows it. Each worker tracks the
+ *   incarnation of every peer node on its own (no shared state): the first
+ *   one seen is recorded; a higher one means the peer restarted: this
+ *   worker's channels to its sites are reset and what was queued or unacked
+ *   for them is dropped (peer_restarts, forgot_msgs, forgot_frames) before
+ *   the frame is taken; a frame of a lower one is dropped (drops
+ *   [LW_FRAME_STALE_INC]). A frame for an earlier incarnation of this node
+ *   is dropped too, and when it is a data frame the worker answers with an
+ *   ack-only frame (stale_replies) so that the sender, which may have
+ *   nothing else coming from this node, learns of the restart.
+ *   lw_wio_forget_node() does the same drop and reset when a node leaves
+ *   the view, and forgets its incarnation.
+ * - control frames: the control thread (one thread) queues opaque payloads
+ *   with lw_pio_ctl_send() on an SPSC ring to worker 0, whose lw_wio_flush
+ *   sends each as a CONTROL frame to worker 0 of the peer; the receiving
+ *   worker puts each received one on a multi-producer ring that
+ *   lw_pio_ctl_recv() drains (a full ring is a counted drop).
  *
  * In the loop: no locks, no syscalls, no logging. Memory is allocated only
  * when a destination site is first used and when a destination's queue
@@ -55,6 +73,8 @@ struct rte_mempool;
 #define LW_PIO_MAX_NODES    256u
 #define LW_PIO_BURST        32u
 #define LW_PIO_NO_PORT      UINT16_MAX
+#define LW_PIO_CTL_MAX      LW_FRAME_CTL_MAX   /**< bytes of a control payload */
+#define LW_PIO_CTL_RING     128u               /**< control payloads queued each way */
 
 struct lw_pio;
 struct lw_wio;
@@ -78,6 +98,8 @@ struct lw_pio_conf {
 	const char *name;          /**< prefix of ring names, unique in the process */
 	uint32_t cluster;
 	uint32_t epoch;            /**< view epoch written in frames and expected */
+	uint32_t incarnation;      /**< grows with every start of this node; 0: derived
+				        from the time of day (tenths of a second) */
 	uint8_t  node;             /**< this node */
 	uint8_t  nworkers;         /**< this node's workers, 1..32 */
 	uint16_t base_port;        /**< UDP port of worker w = base_port + w */
@@ -122,6 +144,13 @@ struct lw_wio_stats {
 	uint64_t queue_grow;        /**< a destination's queue grew (allocation) */
 	uint64_t lost;              /**< messages that could not be queued (out of memory) */
 	uint64_t peers;             /**< destination sites set up */
+	uint64_t peer_restarts;     /**< a peer node's incarnation went up: its channels reset */
+	uint64_t forgot_msgs;       /**< queued messages dropped (peer restart, lw_wio_forget_node) */
+	uint64_t forgot_frames;     /**< unacked frames dropped with them */
+	uint64_t stale_replies;     /**< ack-only answers to frames for an earlier us */
+	uint64_t tx_ctl;            /**< CONTROL frames sent (worker 0) */
+	uint64_t rx_ctl;            /**< CONTROL frames handed to the control thread */
+	uint64_t ctl_drops;         /**< CONTROL frames dropped: the ring to the control thread was full */
 	uint64_t heartbeats_rx[LW_PIO_MAX_NODES]; /**< by source node */
 	uint64_t heartbeat_ns[LW_PIO_MAX_NODES];  /**< time of the last one */
 	struct lw_frame_drops drops;             /**< by reason; [LW_FRAME_OK] counts accepted */
@@ -142,6 +171,24 @@ void lw_pio_free(struct lw_pio *p);
 
 /** Change the epoch written in and expected of frames (view change). */
 void lw_pio_set_epoch(struct lw_pio *p, uint32_t epoch);
+
+/** This node's incarnation (conf.incarnation, or the one derived from 0). */
+uint32_t lw_pio_incarnation(const struct lw_pio *p);
+
+/**
+ * Control thread: queue len bytes of buf for the control thread of node
+ * (sent by worker 0's next lw_wio_flush, unsequenced: it may be lost).
+ * @return 0; -EINVAL: node not a peer in the configuration, buf NULL, len 0
+ *   or above LW_PIO_CTL_MAX; -ENOBUFS: LW_PIO_CTL_RING payloads wait already.
+ */
+int lw_pio_ctl_send(struct lw_pio *p, unsigned int node, const void *buf, uint16_t len);
+
+/**
+ * Control thread: take one received control payload: *src_node is the node
+ * that sent it, buf (room for LW_PIO_CTL_MAX bytes) its bytes, *len their
+ * count. @return 1: one was taken; 0: none waits.
+ */
+int lw_pio_ctl_recv(struct lw_pio *p, uint8_t *src_node, void *buf, uint16_t *len);
 
 /**
  * One worker's I/O. @return NULL with errno EINVAL (worker >= nworkers)
@@ -173,6 +220,18 @@ void lw_wio_flush(struct lw_wio *w, uint64_t now);
 
 /** Send a HEARTBEAT (number count) to worker 0 of every peer node. */
 void lw_wio_heartbeat(struct lw_wio *w, uint64_t now, uint32_t count);
+
+/**
+ * node left the view: drop what is queued or unacked for its sites (counted
+ * in forgot_msgs, forgot_frames), reset this worker's channels to them and
+ * forget its incarnation (its next frame is taken whatever its
+ * incarnation). Later sends to it are queued again (it may rejoin).
+ * This node or a node out of range: nothing happens.
+ */
+void lw_wio_forget_node(struct lw_wio *w, unsigned int node);
+
+/** The incarnation of node as this worker knows it; 0: not known. */
+uint32_t lw_wio_peer_inc(const struct lw_wio *w, unsigned int node);
 
 /** true when so many messages wait that new client requests should wait too. */
 bool lw_wio_busy(const struct lw_wio *w);

@@ -10,6 +10,8 @@
  * a seeded fuzz loop (random bytes, truncations, bit flips) over heap
  * buffers of the exact length, so that ASan sees any read past the end.
  * A parse that succeeds must describe a frame consistent with its bytes.
+ * Incarnations (src_inc/dst_inc, a frame for an earlier us) and CONTROL
+ * frames (round trip, build errors, malformed ones) have their own tests.
  * LW_SEED=<n> in the environment replays a fuzz run; the seed is printed
  * on failure.
  */
@@ -27,11 +29,11 @@
 
 static const struct lw_frame_addr A = {
 	.mac = { 0x02, 0, 0, 0, 0, 0x01 }, .base_port = BASE_PORT,
-	.ipv4 = 0x0a000001, .node = 1, .worker = 0,
+	.ipv4 = 0x0a000001, .node = 1, .worker = 0, .inc = 0x1234,
 };
 static const struct lw_frame_addr B = {
 	.mac = { 0x02, 0, 0, 0, 0, 0x02 }, .base_port = BASE_PORT,
-	.ipv4 = 0x0a000002, .node = 2, .worker = 3,
+	.ipv4 = 0x0a000002, .node = 2, .worker = 3, .inc = 0xabcd0001,
 };
 
 static struct lw_frame_expect
@@ -39,7 +41,7 @@ expect_b(void)
 {
 	struct lw_frame_expect ex = {
 		.cluster = CLUSTER, .epoch = EPOCH, .base_port = BASE_PORT,
-		.nworkers = 4, .my_node = 2,
+		.nworkers = 4, .my_node = 2, .my_inc = 0xabcd0001,
 	};
 
 	lw_frame_expect_node(&ex, 1, 1);
@@ -125,6 +127,9 @@ test_roundtrip(void)
 		CU_ASSERT_EQUAL(v.dst_node, 2);
 		CU_ASSERT_EQUAL(v.dst_worker, 3);
 		CU_ASSERT_EQUAL(v.src_ipv4, A.ipv4);
+		CU_ASSERT_EQUAL(v.src_inc, A.inc);
+		CU_ASSERT_EQUAL(v.dst_inc, B.inc);
+		CU_ASSERT_EQUAL(v.payload_len, n * (int)sizeof(struct lw_msg));
 		CU_ASSERT_EQUAL(v.len, (uint32_t)len);
 		CU_ASSERT_EQUAL(memcmp(v.src_mac, A.mac, 6), 0);
 		for (int i = 0; i < n; i++) {
@@ -253,7 +258,7 @@ enum edit {
 	E_PROTO, E_PORT_LOW, E_PORT_WORKERS, E_PORT_MISMATCH, E_MAGIC, E_VERSION,
 	E_FLAGS, E_CLUSTER, E_UNKNOWN_NODE, E_NOT_FOR_ME, E_STALE, E_NMSGS_BIG,
 	E_NMSGS_HUGE, E_PAYLOAD_LEN, E_UDP_LEN, E_HDR_LEN, E_ACKONLY_MSGS, E_MSG_LEN,
-	E_COUNT
+	E_CTL_MSGS, E_CTL_ACKONLY, E_DST_INC, E_COUNT
 };
 
 static const int edit_want[E_COUNT] = {
@@ -269,6 +274,8 @@ static const int edit_want[E_COUNT] = {
 	[E_NMSGS_HUGE] = LW_FRAME_BAD_LENGTH, [E_PAYLOAD_LEN] = LW_FRAME_BAD_LENGTH,
 	[E_UDP_LEN] = LW_FRAME_BAD_LENGTH, [E_HDR_LEN] = LW_FRAME_BAD_LENGTH,
 	[E_ACKONLY_MSGS] = LW_FRAME_BAD_LENGTH, [E_MSG_LEN] = LW_FRAME_BAD_MSG,
+	[E_CTL_MSGS] = LW_FRAME_BAD_LENGTH, [E_CTL_ACKONLY] = LW_FRAME_BAD_FLAGS,
+	[E_DST_INC] = LW_FRAME_STALE_INC,
 };
 
 static void
@@ -307,6 +314,9 @@ set_port:
 	case E_HDR_LEN: h.hdr_len = 48; break;
 	case E_ACKONLY_MSGS: h.flags = LW_FRAME_F_ACKONLY; break;
 	case E_MSG_LEN: f[LW_FRAME_MIN_LEN + 152 + 2] = 151; break;
+	case E_CTL_MSGS: h.flags = LW_FRAME_F_CONTROL; break;   /* nmsgs 2 */
+	case E_CTL_ACKONLY: h.flags = LW_FRAME_F_CONTROL | LW_FRAME_F_ACKONLY; break;
+	case E_DST_INC: h.dst_inc = B.inc - 1; break;
 	}
 	if (e >= E_MAGIC && e != E_MSG_LEN && e != E_UDP_LEN)
 		memcpy(hdr_of(f), &h, sizeof(h));
@@ -359,17 +369,18 @@ test_drop_reasons(void)
 static void
 test_msg_counters(void)
 {
-	uint8_t f[2048];
-	struct lw_msg m[8];
+	enum { N = LW_MSG_NTYPES };     /* every known type once, then one unknown */
+	uint8_t f[LW_FRAME_LEN(N)];
+	struct lw_msg m[N];
 	struct lw_msg_counters c = { 0 };
 	struct lw_frame_expect ex = expect_b();
 	struct lw_frame_view v;
 
-	fill_msgs(m, 8, 0);     /* types REQUEST..REDIRECT, then one unknown */
-	m[7].h.type = 200;
-	int len = lw_frame_build(f, sizeof(f), &A, &B, CLUSTER, EPOCH, 1, 0, 0, m, 8);
+	fill_msgs(m, N, 0);
+	m[N - 1].h.type = 200;
+	int len = lw_frame_build(f, sizeof(f), &A, &B, CLUSTER, EPOCH, 1, 0, 0, m, N);
 	CU_ASSERT_EQUAL_FATAL(lw_frame_parse(f, (size_t)len, &ex, &v), 0);
-	lw_msg_count_tx(&c, m, 8);
+	lw_msg_count_tx(&c, m, N);
 	lw_msg_count_rx(&c, &v);
 	for (int t = LW_MSG_REQUEST; t < LW_MSG_NTYPES; t++) {
 		CU_ASSERT_EQUAL(c.tx[t], 1);
@@ -377,6 +388,137 @@ test_msg_counters(void)
 	}
 	CU_ASSERT_EQUAL(c.tx[0], 1);
 	CU_ASSERT_EQUAL(c.rx[0], 1);
+}
+
+/* --- incarnations and control frames ------------------------------------- */
+
+static void
+test_incarnation(void)
+{
+	uint8_t f[2048];
+	struct lw_frame_addr b = B;
+	struct lw_frame_expect ex = expect_b();
+	struct lw_frame_view v;
+	struct lw_msg m[2];
+	int len;
+
+	fill_msgs(m, 2, 0);
+	/* the receiver's incarnation not known yet: taken */
+	b.inc = 0;
+	len = lw_frame_build(f, sizeof(f), &A, &b, CLUSTER, EPOCH, 5, 4, 0, m, 2);
+	CU_ASSERT_EQUAL_FATAL(len, LW_FRAME_LEN(2));
+	CU_ASSERT_EQUAL(lw_frame_parse(f, (size_t)len, &ex, &v), 0);
+	CU_ASSERT_EQUAL(v.src_inc, 0x1234);
+	CU_ASSERT_EQUAL(v.dst_inc, 0);
+	/* meant for an earlier (or a later) us: stale, and the view is filled */
+	b.inc = B.inc - 1;
+	len = lw_frame_build(f, sizeof(f), &A, &b, CLUSTER, EPOCH, 5, 4, 0, m, 2);
+	memset(&v, 0, sizeof(v));
+	CU_ASSERT_EQUAL(lw_frame_parse(f, (size_t)len, &ex, &v), -LW_FRAME_STALE_INC);
+	CU_ASSERT_EQUAL(v.src_inc, 0x1234);
+	CU_ASSERT_EQUAL(v.dst_inc, B.inc - 1);
+	CU_ASSERT_EQUAL(v.src_node, 1);
+	CU_ASSERT_EQUAL(v.seq, 5);
+	CU_ASSERT_EQUAL(v.nmsgs, 2);
+	b.inc = B.inc + 1;
+	len = lw_frame_build(f, sizeof(f), &A, &b, CLUSTER, EPOCH, 5, 4, 0, m, 2);
+	CU_ASSERT_EQUAL(lw_frame_parse(f, (size_t)len, &ex, &v), -LW_FRAME_STALE_INC);
+	/* a receiver without an incarnation checks nothing */
+	ex.my_inc = 0;
+	CU_ASSERT_EQUAL(lw_frame_parse(f, (size_t)len, &ex, &v), 0);
+	ex.my_inc = B.inc;
+	/* restamp: the current epoch and incarnation on a stored frame */
+	CU_ASSERT_EQUAL(lw_frame_restamp(f, (size_t)len, EPOCH + 3, B.inc), 0);
+	CU_ASSERT_EQUAL(lw_frame_parse(f, (size_t)len, &ex, &v), 0);
+	CU_ASSERT_EQUAL(v.epoch, EPOCH + 3);
+	CU_ASSERT_EQUAL(v.dst_inc, B.inc);
+	CU_ASSERT_EQUAL(v.seq, 5);
+	CU_ASSERT_EQUAL(lw_frame_restamp(f, LW_FRAME_MIN_LEN - 1, 1, 1), -EINVAL);
+	f[LW_FRAME_L2L4_LEN + 1] ^= 1;
+	CU_ASSERT_EQUAL(lw_frame_restamp(f, (size_t)len, 1, 1), -EINVAL);
+	/* every kind carries them: a heartbeat for an earlier us is stale too */
+	b.inc = 7;
+	len = lw_frame_build(f, sizeof(f), &A, &b, CLUSTER, EPOCH, 9, 0, LW_FRAME_F_HEARTBEAT,
+			     NULL, 0);
+	CU_ASSERT_EQUAL(lw_frame_parse(f, (size_t)len, &ex, &v), -LW_FRAME_STALE_INC);
+	CU_ASSERT_STRING_EQUAL(lw_frame_drop_name(LW_FRAME_STALE_INC), "STALE_INC");
+}
+
+/* Set the flags of frame f and rewrite nothing else. */
+static void
+set_flags(uint8_t *f, uint8_t flags)
+{
+	f[LW_FRAME_L2L4_LEN + offsetof(struct lw_frame_hdr, flags)] = flags;
+}
+
+static void
+test_control(void)
+{
+	static uint8_t f[2048], pl[LW_FRAME_CTL_MAX + 1];
+	struct lw_frame_expect ex = expect_b();
+	struct lw_frame_view v;
+	struct lw_msg m[8];
+	const uint16_t sizes[] = { 1, 13, 600, LW_FRAME_CTL_MAX };
+	int len;
+
+	for (unsigned int i = 0; i < sizeof(pl); i++)
+		pl[i] = (uint8_t)(i * 7 + 3);
+	for (unsigned int k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		uint16_t n = sizes[k];
+
+		len = lw_frame_build_ctl(f, sizeof(f), &A, &B, CLUSTER, EPOCH, pl, n);
+		LWT_CHECK(len == LW_FRAME_MIN_LEN + n, "ctl %u: len %d", n, len);
+		int rc = lw_frame_parse(f, (size_t)len, &ex, &v);
+		LWT_CHECK(rc == 0, "ctl %u: parse %s", n, lw_frame_drop_name(rc));
+		if (rc != 0)
+			continue;
+		CU_ASSERT_EQUAL(v.flags, LW_FRAME_F_CONTROL);
+		CU_ASSERT_EQUAL(v.nmsgs, 0);
+		CU_ASSERT_EQUAL(v.payload_len, n);
+		CU_ASSERT_EQUAL(v.seq, 0);
+		CU_ASSERT_EQUAL(v.ack, 0);
+		CU_ASSERT_EQUAL(v.src_inc, A.inc);
+		CU_ASSERT_EQUAL(v.dst_inc, B.inc);
+		CU_ASSERT_EQUAL(v.len, (uint32_t)len);
+		CU_ASSERT_EQUAL(memcmp(v.msgs, pl, n), 0);
+	}
+	/* build errors */
+	CU_ASSERT_EQUAL(lw_frame_build_ctl(f, sizeof(f), &A, &B, CLUSTER, EPOCH, pl, 0), -EINVAL);
+	CU_ASSERT_EQUAL(lw_frame_build_ctl(f, sizeof(f), &A, &B, CLUSTER, EPOCH, pl,
+					   LW_FRAME_CTL_MAX + 1), -EINVAL);
+	CU_ASSERT_EQUAL(lw_frame_build_ctl(f, sizeof(f), &A, &B, CLUSTER, EPOCH, NULL, 4), -EINVAL);
+	CU_ASSERT_EQUAL(lw_frame_build_ctl(f, LW_FRAME_MIN_LEN + 3, &A, &B, CLUSTER, EPOCH, pl, 4),
+			-ENOSPC);
+	CU_ASSERT_EQUAL(lw_frame_build(f, sizeof(f), &A, &B, CLUSTER, EPOCH, 0, 0,
+				       LW_FRAME_F_CONTROL, NULL, 0), -EINVAL);
+	/* malformed on the wire: CONTROL with another flag */
+	len = lw_frame_build_ctl(f, sizeof(f), &A, &B, CLUSTER, EPOCH, pl, 40);
+	set_flags(f, LW_FRAME_F_CONTROL | LW_FRAME_F_HEARTBEAT);
+	CU_ASSERT_EQUAL(lw_frame_parse(f, (size_t)len, &ex, &v), -LW_FRAME_BAD_FLAGS);
+	set_flags(f, LW_FRAME_F_CONTROL | LW_FRAME_F_ACKONLY);
+	CU_ASSERT_EQUAL(lw_frame_parse(f, (size_t)len, &ex, &v), -LW_FRAME_BAD_FLAGS);
+	/* ...with messages (a data frame's header saying CONTROL) */
+	fill_msgs(m, 8, 0);
+	len = lw_frame_build(f, sizeof(f), &A, &B, CLUSTER, EPOCH, 1, 0, 0, m, 1);
+	set_flags(f, LW_FRAME_F_CONTROL);
+	CU_ASSERT_EQUAL(lw_frame_parse(f, (size_t)len, &ex, &v), -LW_FRAME_BAD_LENGTH);
+	/* ...an oversize payload (8 messages' bytes, nmsgs 0) */
+	len = lw_frame_build(f, sizeof(f), &A, &B, CLUSTER, EPOCH, 1, 0, 0, m, 8);
+	CU_ASSERT(len - LW_FRAME_MIN_LEN > LW_FRAME_CTL_MAX);
+	set_flags(f, LW_FRAME_F_CONTROL);
+	f[LW_FRAME_L2L4_LEN + offsetof(struct lw_frame_hdr, nmsgs)] = 0;
+	CU_ASSERT_EQUAL(lw_frame_parse(f, (size_t)len, &ex, &v), -LW_FRAME_BAD_LENGTH);
+	/* ...the same with 7 messages' bytes (1064) passes: the limit is the size */
+	len = lw_frame_build(f, sizeof(f), &A, &B, CLUSTER, EPOCH, 1, 0, 0, m, 7);
+	set_flags(f, LW_FRAME_F_CONTROL);
+	f[LW_FRAME_L2L4_LEN + offsetof(struct lw_frame_hdr, nmsgs)] = 0;
+	CU_ASSERT_EQUAL(lw_frame_parse(f, (size_t)len, &ex, &v), 0);
+	CU_ASSERT_EQUAL(v.payload_len, 7 * sizeof(struct lw_msg));
+	/* ...an empty payload */
+	len = lw_frame_build(f, sizeof(f), &A, &B, CLUSTER, EPOCH, 0, 0, LW_FRAME_F_ACKONLY,
+			     NULL, 0);
+	set_flags(f, LW_FRAME_F_CONTROL);
+	CU_ASSERT_EQUAL(lw_frame_parse(f, (size_t)len, &ex, &v), -LW_FRAME_BAD_LENGTH);
 }
 
 /* --- fuzz ----------------------------------------------------------------- */
@@ -397,7 +539,17 @@ consistent(const uint8_t *b, size_t len, const struct lw_frame_expect *ex,
 {
 	struct lw_msg m;
 
-	if (v->len > len || v->len != (uint32_t)LW_FRAME_LEN(v->nmsgs))
+	if (v->flags & LW_FRAME_F_CONTROL) {
+		if (v->nmsgs != 0 || v->payload_len == 0 || v->payload_len > LW_FRAME_CTL_MAX ||
+		    v->len != (uint32_t)LW_FRAME_MIN_LEN + v->payload_len)
+			return false;
+	} else if (v->len != (uint32_t)LW_FRAME_LEN(v->nmsgs) ||
+		   v->payload_len != v->nmsgs * sizeof(struct lw_msg)) {
+		return false;
+	}
+	if (v->len > len || (v->flags & (v->flags - 1)) != 0)
+		return false;
+	if (v->dst_inc != 0 && v->dst_inc != ex->my_inc)
 		return false;
 	if (v->msgs != b + LW_FRAME_MIN_LEN)
 		return false;
@@ -493,6 +645,8 @@ main(int argc, char **argv)
 		  "truncated", test_truncated,
 		  "drop_reasons", test_drop_reasons,
 		  "msg_counters", test_msg_counters,
+		  "incarnation", test_incarnation,
+		  "control", test_control,
 		  "fuzz", test_fuzz,
 		  NULL);
 	return lwt_run();

@@ -58,6 +58,7 @@
 #define BASE_PORT   7600
 #define CLUSTER     0x6c77u
 #define EPOCH       5u
+#define INC(node)   (0x1000u + (node))   /* each node's incarnation */
 #define MAXW        2u
 #define NSITES      96u        /* site ids of nodes 1 and 2 (node << 5 | worker) */
 #define HOLD_MAX    4096u
@@ -179,6 +180,7 @@ addr_of(unsigned int node, unsigned int worker)
 	a.ipv4 = 0x0a770000u | node;
 	a.node = (uint8_t)node;
 	a.worker = (uint8_t)worker;
+	a.inc = INC(node);
 	return a;
 }
 
@@ -218,6 +220,7 @@ node_init(struct world *x, struct node *n, unsigned int id, uint16_t port,
 	c.name = rname;
 	c.cluster = CLUSTER;
 	c.epoch = EPOCH;
+	c.incarnation = INC(id);
 	c.node = (uint8_t)id;
 	c.nworkers = (uint8_t)nw;
 	c.base_port = BASE_PORT;
