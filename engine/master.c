@@ -18,6 +18,10 @@
  * -EDEADLK; the shadow applies the lock's own CONVDEADLK or NODLCKWT.
  * Resources with no holder stay resident (with their LVB) on an idle list
  * until the table needs room.
+ * Recovery (recover.c decides when): receive_report() rebuilds a site's
+ * holding in a frozen bucket; lw_master_drop_lost() takes lost sites'
+ * requests out (and, at fence time, their holdings); lw_master_resume()
+ * decides the LVB of rebuilt resources.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -152,6 +156,7 @@ mres_get(struct lw_site *s, const struct lw_msg *m, uint64_t hash)
 	r->nholders = 0;
 	r->holders = NULL;
 	r->lvb_valid = 1;
+	r->rebuilt = 0;
 	r->lvbseq = 0;
 	memset(r->lvb, 0, sizeof(r->lvb));
 	lw_lockq_init(&r->q);
@@ -523,6 +528,207 @@ lw_master_receive(struct lw_site *s, const struct lw_msg *m)
 		break;
 	default:
 		s->st.drops_bad++;
+	}
+}
+
+/* --- recovery ------------------------------------------------------------------ */
+
+static void
+rebuild_granted(void *ctx, struct lw_qent *q, int prev)
+{
+	(void)ctx;
+	(void)q;
+	(void)prev;
+}
+
+static void
+rebuild_blocking(void *ctx, struct lw_qent *q, int mode)
+{
+	(void)ctx;
+	(void)q;
+	(void)mode;
+}
+
+/* A holding rebuilt from a REPORT was granted before: nothing is sent. */
+static const struct lw_lockq_ops rebuild_qops = {
+	.granted = rebuild_granted,
+	.blocking = rebuild_blocking,
+};
+
+/*
+ * REPORT: the site holds m->mode (GRANT number m->seq) on a resource of a
+ * bucket frozen here. It replaces the site's holding; the reported LVB
+ * counts if it is newer than the best one so far (lvbseq, then valid over
+ * invalid). A bucket that resumed already knows the holding: nothing to do.
+ */
+void
+lw_master_receive_report(struct lw_site *s, const struct lw_msg *m)
+{
+	uint64_t hash = lw_res_hash(m->gid, m->name, m->namelen);
+	uint32_t b = lw_bucket_of(hash);
+	bool valid = !(m->lvbf & LW_MSG_LVB_INVALID);
+	struct lw_mres *r;
+	struct lw_mhold *h;
+
+	s->rec.ri.reports_rx++;
+	if (s->map.bucket[b] != s->self) {
+		s->st.drops_unknown++;
+		return;
+	}
+	if (!lw_rec_frozen(s, b))
+		return;
+	r = mres_get(s, m, hash);
+	if (r == NULL) {
+		s->st.drops_unknown++;
+		return;
+	}
+	if (!r->rebuilt) {
+		r->rebuilt = 1;		/* no value until a report brings one */
+		r->lvb_valid = 0;
+		r->lvbseq = 0;
+		memset(r->lvb, 0, sizeof(r->lvb));
+	}
+	h = hold_find(r, m->h.src);
+	if (h != NULL && (h->q.state != LW_QS_GRANTED || h->q.grmode != m->mode)) {
+		lw_lockq_dequeue(&r->q, &h->q);
+		if (h->q.state == LW_QS_GRANTED)
+			lw_lockq_remove(&r->q, &h->q);
+		hold_free(s, h);
+		h = NULL;
+	}
+	if (h == NULL) {
+		h = hold_new(s, r, m->h.src);
+		if (h == NULL) {
+			s->st.drops_unknown++;
+			return;
+		}
+		if (lw_lockq_request(&r->q, &h->q, m->mode, LW_LKF_NOQUEUE, &rebuild_qops, s) < 0) {
+			s->st.drops_bad++;	/* conflicts with another site's holding */
+			hold_free(s, h);
+			return;
+		}
+	}
+	h->seq = m->seq;
+	h->sent_target = LW_LOCK_IV;
+	if ((m->lvbf & LW_MSG_LVB_PRESENT) &&
+	    (m->lvbseq > r->lvbseq || (m->lvbseq == r->lvbseq && valid && !r->lvb_valid))) {
+		r->lvb_valid = valid;
+		r->lvbseq = m->lvbseq;
+		memcpy(r->lvb, m->lvb, LW_LVB_LEN);
+	}
+}
+
+/*
+ * Lost sites (bits of lost): their pending requests and conversions go;
+ * with granted, their holdings too (the LVB is invalid where one was PW
+ * or EX: its writes are lost). Then what that unblocks is granted, except
+ * in frozen buckets, which grant nothing until they resume.
+ */
+void
+lw_master_drop_lost(struct lw_site *s, const uint64_t *lost, bool granted)
+{
+	for (uint32_t i = 0; i < s->max_mres; i++) {
+		struct lw_mres *r = &s->mres[i];
+		struct lw_mhold *h, *next;
+		bool changed = false;
+
+		if (!r->resident)
+			continue;
+		for (h = r->holders; h != NULL; h = next) {
+			next = h->next;
+			if (h->site >= LW_SITE_IDS || !bit_get(lost, h->site))
+				continue;
+			if (h->q.state == LW_QS_CONVERT || h->q.state == LW_QS_WAIT) {
+				changed = true;
+				s->rec.ri.purged++;
+				if (lw_lockq_dequeue(&r->q, &h->q) == LW_QS_WAIT) {
+					hold_free(s, h);
+					continue;
+				}
+			}
+			if (!granted)
+				continue;
+			if (h->q.grmode >= LW_LOCK_PW) {
+				r->lvb_valid = 0;
+				r->lvbseq++;	/* newer than any copy a survivor has */
+				s->rec.ri.lvb_invalidated++;
+			}
+			lw_lockq_remove(&r->q, &h->q);
+			hold_free(s, h);
+			s->rec.ri.purged++;
+			changed = true;
+		}
+		if (changed && !lw_rec_frozen(s, lw_bucket_of(r->hash))) {
+			lw_lockq_grant_pending(&r->q, &master_qops, s);
+			relax_basts(s, r);
+		}
+	}
+}
+
+/* Forget a resource and its holdings. */
+static void
+mres_drop(struct lw_site *s, struct lw_mres *r)
+{
+	struct lw_mhold *h;
+
+	while ((h = r->holders) != NULL) {
+		r->holders = h->next;
+		h->res = NULL;
+		h->next = s->mhold_free;
+		s->mhold_free = h;
+	}
+	r->nholders = 0;
+	if (r->on_idle) {
+		TAILQ_REMOVE(&s->midle, r, idle);
+		r->on_idle = 0;
+	}
+	mres_unhash(s, r);
+	r->hnext = s->mres_free;
+	s->mres_free = r;
+}
+
+/* Buckets that move here: whatever an earlier view left of them is stale. */
+void
+lw_master_drop_buckets(struct lw_site *s, const uint64_t *buckets)
+{
+	for (uint32_t i = 0; i < s->max_mres; i++)
+		if (s->mres[i].resident && bit_get(buckets, lw_bucket_of(s->mres[i].hash)))
+			mres_drop(s, &s->mres[i]);
+}
+
+/* The site fenced itself: it masters nothing it knew. */
+void
+lw_master_reset(struct lw_site *s)
+{
+	for (uint32_t i = 0; i < s->max_mres; i++)
+		if (s->mres[i].resident)
+			mres_drop(s, &s->mres[i]);
+}
+
+/*
+ * Frozen buckets resume: a rebuilt LVB stays valid only if some site holds
+ * CW, PR, PW or EX (no writer could have run since that site's grant);
+ * then what is grantable is granted.
+ */
+void
+lw_master_resume(struct lw_site *s, const uint64_t *buckets)
+{
+	for (uint32_t i = 0; i < s->max_mres; i++) {
+		struct lw_mres *r = &s->mres[i];
+		bool holds = false;
+
+		if (!r->resident || !bit_get(buckets, lw_bucket_of(r->hash)))
+			continue;
+		if (r->rebuilt) {
+			for (const struct lw_mhold *h = r->holders; h != NULL; h = h->next)
+				holds |= h->q.grmode >= LW_LOCK_CW;
+			if (!holds && r->lvb_valid) {
+				r->lvb_valid = 0;
+				s->rec.ri.lvb_invalidated++;
+			}
+			r->rebuilt = 0;
+		}
+		lw_lockq_grant_pending(&r->q, &master_qops, s);
 	}
 }
 

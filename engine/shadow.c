@@ -24,6 +24,9 @@
  *   receive_redirect() -> ask the site the master named
  * Each answer to the site's request first lets go of a cancel's COMPLETE
  * held back for it (release_held()).
+ * Recovery (recover.c): lw_shadow_forget() drops what was under way with a
+ * lost master (or everything, when the site fences itself) and
+ * lw_shadow_report() sends the held mode to a bucket's new master.
  * A single-site engine (no site) holds EX on everything and never sends.
  */
 #include <errno.h>
@@ -386,6 +389,63 @@ release_held(struct lw_engine *e, struct lw_res *r)
 	lw_lock_emit_complete(e, &k, h->session, h->status, h->mode, h->sbflags, h->cookie);
 	if (h->unlock)
 		lw_lock_emit_complete(e, &k, h->session, LW_EUNLOCK, LW_LOCK_IV, 0, h->ucookie);
+}
+
+/*
+ * The master the request went to is gone (or the site fenced itself): the
+ * request out is forgotten (its held cancel completes), and so is what its
+ * BASTs asked; with fence, the held mode too.
+ */
+void
+lw_shadow_forget(struct lw_site *s, struct lw_res *r, bool fence)
+{
+	struct lw_engine *e = s->e;
+
+	release_held(e, r);
+	r->inflight = 0;
+	r->cancel_sent = 0;
+	r->dl_block = 0;
+	r->redirects = 0;
+	r->bast_target = LW_LOCK_IV;
+	r->bast_heads = 0;
+	if (fence) {
+		set_held(s, r, LW_LOCK_IV);
+		r->seq = 0;
+		r->lvb_dirty = 0;
+	}
+	update_ceiling(e, r);
+}
+
+/* The site's holding, to rebuild it at the bucket's (new) master. */
+void
+lw_shadow_report(struct lw_site *s, struct lw_res *r)
+{
+	struct lw_msg *m = shadow_msg(s, LW_MSG_REPORT, s->e, r, master_of(s, r));
+
+	if (m == NULL)
+		return;
+	if (r->held >= LW_LOCK_PW && r->lvb_dirty) {
+		r->lvbseq++;	/* a writer's value is newer than the one it was granted */
+		r->lvb_dirty = 0;
+	}
+	m->mode = r->held;
+	m->lvbf = LW_MSG_LVB_PRESENT | (r->lvb_valid ? 0 : LW_MSG_LVB_INVALID);
+	m->lvbseq = r->lvbseq;
+	memcpy(m->lvb, r->lvb, LW_LVB_LEN);
+	s->rec.ri.reports_tx++;
+}
+
+/* The site fences itself: a held-back COMPLETE goes first, as it would have. */
+void
+lw_shadow_release_held(struct lw_engine *e, struct lw_res *r)
+{
+	release_held(e, r);
+}
+
+uint16_t
+lw_shadow_master(const struct lw_site *s, const struct lw_res *r)
+{
+	return master_of(s, r);
 }
 
 bool

@@ -7,7 +7,9 @@
  * Every entry point sets the output and the time, does its work, then
  * handles the messages the site sent to itself (in order) before it
  * returns, so a site that masters a resource it also uses runs exactly the
- * protocol two sites would.
+ * protocol two sites would. Recovery (views, leases, fencing) is in
+ * recover.c: an entry point first fences a site whose lease ran out, and
+ * ends by letting recovery purge and resume what is due.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +21,8 @@
 static const char *const msg_names[LW_MSG_NTYPES] = {
 	[LW_MSG_REQUEST] = "REQUEST", [LW_MSG_GRANT] = "GRANT", [LW_MSG_DENY] = "DENY",
 	[LW_MSG_BAST] = "BAST", [LW_MSG_DOWNGRADE] = "DOWNGRADE", [LW_MSG_CANCEL] = "CANCEL",
-	[LW_MSG_REDIRECT] = "REDIRECT",
+	[LW_MSG_REDIRECT] = "REDIRECT", [LW_MSG_REPORT] = "REPORT",
+	[LW_MSG_REPORT_DONE] = "REPORT_DONE", [LW_MSG_RESUMED] = "RESUMED",
 };
 
 const char *
@@ -76,6 +79,66 @@ lw_map_static(struct lw_map *m, uint32_t epoch, const uint16_t *sites, unsigned 
 	return 0;
 }
 
+/*
+ * The map of a view, computed alike at every node from the owner table:
+ * each bucket's home site is lw_map_static's over every configured site;
+ * a home node that owns itself keeps its buckets, otherwise they go to the
+ * owner node's sites, by the home site's worker number.
+ */
+int
+lw_map_from_owners(struct lw_map *m, uint32_t epoch, const uint16_t *sites, unsigned int n,
+		   const uint8_t owner[256], const uint64_t members[4])
+{
+	struct lw_map *all;
+	uint16_t start[256], cnt[256];
+	int rc = 0;
+
+	if (m == NULL || sites == NULL || owner == NULL || members == NULL)
+		return -EINVAL;
+	all = malloc(sizeof(*all));
+	if (all == NULL)
+		return -ENOMEM;
+	if (lw_map_static(all, epoch, sites, n) < 0) {
+		rc = -EINVAL;
+		goto out;
+	}
+	memset(cnt, 0, sizeof(cnt));
+	for (unsigned int i = all->nsites; i-- > 0;) {
+		unsigned int node = lw_site_node(all->sites[i]);
+
+		start[node] = (uint16_t)i;	/* sorted: a node's sites are together */
+		cnt[node]++;
+	}
+	memset(m, 0, sizeof(*m));
+	m->epoch = epoch;
+	for (unsigned int node = 1; node < 256; node++) {
+		bool member = (members[node / 64] >> (node % 64)) & 1u;
+		unsigned int o = owner[node];
+
+		if (member && cnt[node] == 0) {
+			rc = -EINVAL;
+			goto out;
+		}
+		if (cnt[node] != 0 && (o == 0 || !((members[o / 64] >> (o % 64)) & 1u) ||
+				       cnt[o] == 0)) {
+			rc = -EINVAL;
+			goto out;
+		}
+		for (unsigned int k = 0; member && k < cnt[node]; k++)
+			m->sites[m->nsites++] = all->sites[start[node] + k];
+	}
+	for (uint32_t b = 0; b < LW_BUCKETS; b++) {
+		uint16_t home = all->bucket[b];
+		unsigned int o = owner[lw_site_node(home)];
+
+		m->bucket[b] = o == lw_site_node(home) ? home :
+			       all->sites[start[o] + lw_site_worker(home) % cnt[o]];
+	}
+out:
+	free(all);
+	return rc;
+}
+
 /* --- messages -------------------------------------------------------------------- */
 
 struct lw_msg *
@@ -83,6 +146,10 @@ lw_site_msg(struct lw_site *s, int type, uint16_t dst)
 {
 	struct lw_msg *m;
 
+	if (dst != s->self && !lw_site_in_map(s, dst)) {
+		s->st.drops_nodest++;	/* gone from the view */
+		return NULL;
+	}
 	m = dst == s->self ? lw_msgbuf_push(&s->selfq) : lw_msgbuf_push(&s->out->msg);
 	if (m == NULL)
 		return NULL;
@@ -100,23 +167,30 @@ lw_site_msg(struct lw_site *s, int type, uint16_t dst)
 	return m;
 }
 
+/* The header, before a message is kept for a later view. */
+static bool
+hdr_valid(const struct lw_site *s, const struct lw_msg *m)
+{
+	return m->h.version == LW_PROTO_VERSION && m->h.len == sizeof(*m) &&
+	       m->h.dst == s->self && m->h.type != 0 && m->h.type < LW_MSG_NTYPES;
+}
+
 /* What the receiver checks before it acts on a message; false: dropped and counted. */
 static bool
 msg_valid(struct lw_site *s, const struct lw_msg *m)
 {
-	bool known_src = false;
-
-	for (unsigned int i = 0; i < s->map.nsites; i++)
-		known_src |= s->map.sites[i] == m->h.src;
-	if (m->h.version != LW_PROTO_VERSION || m->h.len != sizeof(*m) || m->h.dst != s->self ||
-	    m->h.type == 0 || m->h.type >= LW_MSG_NTYPES || !known_src ||
-	    m->namelen == 0 || m->namelen > LW_RESNAME_MAXLEN || m->gid == 0)
+	if (!lw_site_in_map(s, m->h.src))
+		return false;
+	if (m->h.type == LW_MSG_REPORT_DONE || m->h.type == LW_MSG_RESUMED)
+		return true;	/* about the view, not a resource */
+	if (m->namelen == 0 || m->namelen > LW_RESNAME_MAXLEN || m->gid == 0)
 		return false;
 	switch (m->h.type) {
 	case LW_MSG_REQUEST:
 		return lw_mode_valid(m->mode) && (m->mode2 == LW_LOCK_IV || lw_mode_valid(m->mode2)) &&
 		       (m->dlmode == LW_LOCK_IV || lw_mode_valid(m->dlmode));
 	case LW_MSG_GRANT:
+	case LW_MSG_REPORT:
 		return lw_mode_valid(m->mode);
 	case LW_MSG_BAST:
 		/* no head: nothing is owed any more */
@@ -129,9 +203,15 @@ msg_valid(struct lw_site *s, const struct lw_msg *m)
 	}
 }
 
-static void
-dispatch(struct lw_site *s, const struct lw_msg *m)
+void
+lw_site_dispatch(struct lw_site *s, const struct lw_msg *m)
 {
+	if (s->rec.fenced || !hdr_valid(s, m)) {
+		s->st.drops_bad++;
+		return;
+	}
+	if (lw_rec_keep(s, m))
+		return;		/* of a view this site has not applied yet */
 	if (!msg_valid(s, m)) {
 		s->st.drops_bad++;
 		return;
@@ -146,7 +226,14 @@ dispatch(struct lw_site *s, const struct lw_msg *m)
 	case LW_MSG_REQUEST:
 	case LW_MSG_DOWNGRADE:
 	case LW_MSG_CANCEL:
+		if (s->rec.nfrozen != 0 && lw_rec_keep_frozen(s, m))
+			break;	/* its bucket is being rebuilt here */
 		lw_master_receive(s, m);
+		break;
+	case LW_MSG_REPORT:
+	case LW_MSG_REPORT_DONE:
+	case LW_MSG_RESUMED:
+		lw_rec_receive(s, m);
 		break;
 	default:
 		lw_shadow_receive(s, m);
@@ -160,27 +247,33 @@ drain_self(struct lw_site *s)
 	while (s->self_head < s->selfq.n) {
 		struct lw_msg m = s->selfq.m[s->self_head++];
 
-		dispatch(s, &m);
+		lw_site_dispatch(s, &m);
 	}
 	s->selfq.n = 0;
 	s->self_head = 0;
 }
 
-static void
-begin(struct lw_site *s, uint64_t now, struct lw_site_out *out)
+/* Every entry point: a site whose lease ran out fences itself first. */
+void
+lw_site_begin(struct lw_site *s, uint64_t now, struct lw_site_out *out)
 {
 	s->out = out;
 	s->now = now;
+	if (!s->rec.fenced && now >= s->rec.lease_until)
+		lw_rec_fence(s);
 }
 
-static void
-end(struct lw_site *s)
+void
+lw_site_end(struct lw_site *s)
 {
 	s->e->out = &s->out->ev;
-	drain_self(s);
+	do
+		drain_self(s);
+	while (lw_rec_poll(s));
 	s->e->out = NULL;
 	s->out = NULL;
 }
+
 
 /* --- entry points -------------------------------------------------------------------- */
 
@@ -211,7 +304,8 @@ lw_site_create(const struct lw_site_conf *conf, const struct lw_map *map)
 		goto fail;
 	s->e->site = s;
 	/* the engine made no resources yet: nothing to re-init */
-	if (lw_master_init(s, nres, nholds) < 0 || lw_msgbuf_init(&s->selfq, 64) < 0)
+	if (lw_master_init(s, nres, nholds) < 0 || lw_msgbuf_init(&s->selfq, 64) < 0 ||
+	    lw_rec_init(s) < 0)
 		goto fail;
 	return s;
 fail:
@@ -228,6 +322,7 @@ lw_site_free(struct lw_site *s)
 	lw_engine_free(s->e);
 	lw_master_fini(s);
 	lw_msgbuf_fini(&s->selfq);
+	lw_rec_fini(s);
 	free(s);
 }
 
@@ -260,9 +355,9 @@ lw_site_session_close(struct lw_site *s, uint32_t sid, uint64_t now, struct lw_s
 {
 	int rc;
 
-	begin(s, now, out);
+	lw_site_begin(s, now, out);
 	rc = lw_engine_session_close(s->e, sid, now, &out->ev);
-	end(s);
+	lw_site_end(s);
 	return rc;
 }
 
@@ -270,9 +365,17 @@ uint32_t
 lw_site_submit(struct lw_site *s, struct lw_req *reqs, uint32_t n, uint64_t now,
 	       struct lw_site_out *out)
 {
-	begin(s, now, out);
-	lw_engine_submit(s->e, reqs, n, now, &out->ev);
-	end(s);
+	lw_site_begin(s, now, out);
+	if (s->rec.fenced) {
+		/* no lease: nothing can be granted until the next view */
+		for (uint32_t i = 0; i < n; i++) {
+			reqs[i].rc = -ENOLCK;
+			s->e->st.rejected++;
+		}
+	} else {
+		lw_engine_submit(s->e, reqs, n, now, &out->ev);
+	}
+	lw_site_end(s);
 	return n;
 }
 
@@ -280,11 +383,11 @@ uint32_t
 lw_site_receive(struct lw_site *s, const struct lw_msg *msgs, uint32_t n, uint64_t now,
 		struct lw_site_out *out)
 {
-	begin(s, now, out);
+	lw_site_begin(s, now, out);
 	s->e->out = &out->ev;
 	for (uint32_t i = 0; i < n; i++)
-		dispatch(s, &msgs[i]);
-	end(s);
+		lw_site_dispatch(s, &msgs[i]);
+	lw_site_end(s);
 	return n;
 }
 
@@ -293,27 +396,27 @@ lw_site_tick(struct lw_site *s, uint64_t now, struct lw_site_out *out)
 {
 	uint32_t n;
 
-	begin(s, now, out);
+	lw_site_begin(s, now, out);
 	n = lw_engine_tick(s->e, now, &out->ev);
 	s->e->out = &out->ev;
-	if (s->cache_idle_ns != 0)
+	if (s->cache_idle_ns != 0 && !s->rec.fenced)
 		lw_shadow_release_idle(s->e, now, s->cache_idle_ns);
 	s->last_tick = now;
-	end(s);
+	lw_site_end(s);
 	return n;
 }
 
 uint64_t
 lw_site_next_deadline(const struct lw_site *s)
 {
-	uint64_t d = lw_engine_next_deadline(s->e);
+	uint64_t d = lw_engine_next_deadline(s->e), r = lw_rec_deadline(s);
 
 	if (s->cache_idle_ns != 0 && s->nheld != 0) {
 		uint64_t c = s->last_tick + s->cache_idle_ns / 2;
 		if (c < d)
 			d = c;
 	}
-	return d;
+	return r < d ? r : d;
 }
 
 void

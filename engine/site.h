@@ -59,6 +59,20 @@ struct lw_map {
 /** Static hashing: bucket b goes to sites[b % n] (sites sorted first). @return 0 or -EINVAL. */
 int lw_map_static(struct lw_map *m, uint32_t epoch, const uint16_t *sites, unsigned int n);
 
+/**
+ * The map of a view from its owner table, the same at every node. sites:
+ * every configured site (all nodes, all workers; any order); the home site
+ * of a bucket is lw_map_static's over them. A bucket stays at its home site
+ * when owner[home node] is that node, else goes to the owner node's site
+ * number (home worker % its site count) among that node's configured
+ * sites, ascending. m->sites: the configured sites of member nodes
+ * (members: bit = node id). @return 0; -EINVAL: bad sites (see
+ * lw_map_static), an owner that is not a member or has no site, a member
+ * with no configured site; -ENOMEM.
+ */
+int lw_map_from_owners(struct lw_map *m, uint32_t epoch, const uint16_t *sites, unsigned int n,
+		       const uint8_t owner[256], const uint64_t members[4]);
+
 /** The bucket of a resource hash. */
 static inline uint32_t
 lw_bucket_of(uint64_t hash)
@@ -165,13 +179,18 @@ int lw_site_check(struct lw_site *s);
  *     CANCEL for a frozen bucket are kept, in arrival order, until resume.
  *     Resume comes when REPORT_DONE of the current epoch arrived from
  *     every site of the map and now >= fence_until: each rebuilt resource
- *     takes the LVB with the highest lvbseq among the valid copies
- *     reported, valid only if some reporter holds CW, PR, PW or EX (no
- *     writer could have run since its grant); invalid otherwise. Then the
+ *     takes the LVB with the highest lvbseq among the copies reported (a
+ *     valid one over an invalid one of the same lvbseq: a writer's
+ *     invalidation has a higher lvbseq and wins), valid only if it is
+ *     valid and some reporter holds CW, PR, PW or EX (no writer could have
+ *     run since its grant); invalid otherwise. Then the
  *     kept messages run in order, and RESUMED(epoch) goes to every site.
  *   - A newer view during recovery restarts it: frozen buckets stay frozen,
  *     the holdings rebuilt so far stay (reports are idempotent, lost sites
  *     are purged as anywhere), and REPORT_DONE of the new epoch is awaited.
+ *     Lost sites of several views are purged together, at the latest
+ *     fence_until. A lost site back in the map (a new incarnation, which
+ *     fenced itself first) loses its old holdings at once.
  *   - Messages: to a site not in the map: not sent (counted in drops_nodest);
  *     from a site not in the map: dropped (drops_bad). A message whose epoch
  *     is newer than the site's map is kept until the site applies that
@@ -187,7 +206,9 @@ int lw_site_check(struct lw_site *s);
  * Sessions and lockspaces stay open. The next view change (the node
  * rejoined as a new incarnation) is taken as it is, with no checks on
  * moved buckets, and the site starts again, empty, with no lease limit
- * until lw_site_set_lease. lw_site_fence() fences at once.
+ * until lw_site_set_lease; every bucket it masters in that view is frozen
+ * until REPORT_DONE of the epoch came from every site. Messages that reach
+ * a fenced site are dropped (drops_bad). lw_site_fence() fences at once.
  */
 
 /** One view change, as a site applies it. */
@@ -200,7 +221,9 @@ struct lw_view_change {
 /**
  * Apply a view. @return 0; -ESTALE: epoch not above the site's;
  * -EINVAL: NULL, a bucket moved from a site that is not lost, a bucket
- * given to a site not in the map, or this site missing from the map.
+ * given to a site not in the map, this site missing from the map or its
+ * own node lost, a malformed map (sites not ascending, node 0); -ENOMEM.
+ * On error nothing changed (but an expired lease still fences the site).
  */
 int lw_site_view_change(struct lw_site *s, const struct lw_view_change *vc, uint64_t now,
 			struct lw_site_out *out);
