@@ -97,6 +97,7 @@ struct lw_wio {
 	unsigned int cap_remote;
 	struct dest *pending;              /* dests with queued messages */
 	uint64_t timer_at;                 /* next channel timer (retransmit / ack) */
+	uint64_t loss_rng;                 /* rx_loss_ppm's generator state */
 	struct txbuf tx[LW_PIO_MAX_PORTS];
 	struct lw_msg fbuf[LW_FRAME_MAX_MSGS]; /* one frame's messages, aligned */
 	struct ctl_rec ctl;                /* one control payload */
@@ -323,6 +324,7 @@ lw_wio_create(struct lw_pio *p, unsigned int worker)
 	me = &p->c.nodes[p->c.node];
 	w->p = p;
 	w->worker = worker;
+	w->loss_rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)p->c.node << 8 | worker);
 	w->self = lw_site_id(p->c.node, worker);
 	w->mpf = p->c.msgs_per_frame;
 	w->pool = p->c.pools[worker];
@@ -1055,6 +1057,17 @@ rx_mbuf(struct lw_wio *w, struct rte_mbuf *mb, uint64_t now, struct lw_msgbuf *i
 
 	w->st.rx_frames++;
 	w->st.rx_bytes += mb->pkt_len;
+	if (w->p->c.rx_loss_ppm != 0 && !handed) {
+		/* xorshift64: a lossy link for tests, no syscall, per worker */
+		w->loss_rng ^= w->loss_rng << 13;
+		w->loss_rng ^= w->loss_rng >> 7;
+		w->loss_rng ^= w->loss_rng << 17;
+		if (w->loss_rng % 1000000u < w->p->c.rx_loss_ppm) {
+			w->st.rx_injected++;
+			rte_pktmbuf_free(mb);
+			return 0;
+		}
+	}
 	if (mb->nb_segs != 1) {
 		w->st.multiseg++;
 		rte_pktmbuf_free(mb);

@@ -112,6 +112,7 @@ struct lw_pio_conf {
 	struct lw_pio_node nodes[LW_PIO_MAX_NODES]; /**< by node id */
 	struct rte_mempool *pools[LW_PIO_MAX_WORKERS]; /**< frame buffers of each worker */
 	struct lw_chan_cfg chan;   /**< every channel's parameters (0: defaults) */
+	uint32_t rx_loss_ppm;      /**< test only: drop this share (per million) of received frames */
 };
 
 /** Counters of one worker (plain fields: read them racily from another thread). */
@@ -139,6 +140,7 @@ struct lw_wio_stats {
 	uint64_t msgs_tx;           /**< messages accepted by lw_wio_send */
 	uint64_t bad_msgs;          /**< a message not from the frame's site or not for this one */
 	uint64_t multiseg;          /**< chained mbufs: dropped */
+	uint64_t rx_injected;       /**< frames dropped by rx_loss_ppm (fault injection) */
 	uint64_t queued;            /**< messages waiting for a window or a ring now */
 	uint64_t queued_max;
 	uint64_t queue_grow;        /**< a destination's queue grew (allocation) */

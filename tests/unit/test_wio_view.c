@@ -30,6 +30,7 @@
  * a full receive ring counted).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,9 @@ mac_of(uint8_t mac[6], unsigned int node)
 }
 
 /* Node n's workers and pio with incarnation inc; false on failure (checked). */
+/* lw_pio_conf.rx_loss_ppm of the nodes started next (test_loss) */
+static uint32_t rx_loss_ppm;
+
 static bool
 node_start(struct world *x, struct node *n, uint32_t inc)
 {
@@ -123,6 +127,7 @@ node_start(struct world *x, struct node *n, uint32_t inc)
 	for (i = 0; i < NW; i++)
 		c.pools[i] = n->pool;
 	c.chan = x->chan;
+	c.rx_loss_ppm = rx_loss_ppm;
 	n->inc = inc;
 	n->pio = lw_pio_create(&c);
 	LWT_CHECK(n->pio != NULL, "lw_pio_create node %u: %s", n->id, strerror(errno));
@@ -639,6 +644,40 @@ test_control(void)
 	world_free(x);
 }
 
+/* rx_loss_ppm drops received frames; the channels still deliver all, once, in order. */
+static void
+test_loss(void)
+{
+	struct world *x;
+	uint64_t injected = 0, frames = 0, resent = 0;
+
+	rx_loss_ppm = 100000;	/* 10% */
+	x = world_new("wv_ls", &(struct lw_chan_cfg){ 0 }, 0);
+	rx_loss_ppm = 0;
+	want_cross(x, 300);
+	CU_ASSERT_TRUE(run_to_end(x, 200000));
+	CU_ASSERT_EQUAL(x->errors, 0);
+	for (unsigned int i = 0; i < 2; i++)
+		for (unsigned int k = 0; k < NW; k++) {
+			const struct lw_wio_stats *s = lw_wio_stats(x->n[i].w[k]);
+
+			injected += s->rx_injected;
+			frames += s->rx_frames;
+			resent += s->tx_retransmits;
+			CU_ASSERT_EQUAL(s->lost, 0);
+		}
+	for (unsigned int i = 0; i < NW; i++)
+		for (unsigned int j = 0; j < NW; j++) {
+			CU_ASSERT_EQUAL(x->got[lw_site_id(1, i)][lw_site_id(2, j)], 300);
+			CU_ASSERT_EQUAL(x->got[lw_site_id(2, j)][lw_site_id(1, i)], 300);
+		}
+	/* about a tenth of what came in was dropped, and the channels made up for it */
+	LWT_CHECK(injected * 20 > frames && injected * 6 < frames,
+		  "injected %" PRIu64 " of %" PRIu64 " frames", injected, frames);
+	CU_ASSERT_TRUE(resent > 0);
+	world_free(x);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -648,6 +687,7 @@ main(int argc, char **argv)
 		  "restart", test_restart,
 		  "forget", test_forget,
 		  "control", test_control,
+		  "loss", test_loss,
 		  NULL);
 	return lwt_run();
 }
