@@ -21,7 +21,9 @@
  * Recovery (recover.c decides when): receive_report() rebuilds a site's
  * holding in a frozen bucket; lw_master_drop_lost() takes lost sites'
  * requests out (and, at fence time, their holdings); lw_master_resume()
- * decides the LVB of rebuilt resources.
+ * decides the LVB of rebuilt resources; lw_master_hand_over() sends the
+ * values of buckets that move away from this live site to their new
+ * master, before lw_master_drop_buckets() forgets them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -557,9 +559,12 @@ static const struct lw_lockq_ops rebuild_qops = {
 
 /*
  * REPORT: the site holds m->mode (GRANT number m->seq) on a resource of a
- * bucket frozen here. It replaces the site's holding; the reported LVB
- * counts if it is newer than the best one so far (lvbseq, then valid over
- * invalid). A bucket that resumed already knows the holding: nothing to do.
+ * bucket frozen here, or (mode IV) holds nothing but has a copy of the LVB
+ * (the bucket's old master handing its value over, or a shadow whose last
+ * DOWNGRADE may have crossed the move). It replaces the site's holding; the
+ * reported LVB counts if it is newer than the best one so far (lvbseq, then
+ * valid over invalid). A bucket that resumed already knows the holding:
+ * nothing to do.
  */
 void
 lw_master_receive_report(struct lw_site *s, const struct lw_msg *m)
@@ -589,14 +594,15 @@ lw_master_receive_report(struct lw_site *s, const struct lw_msg *m)
 		memset(r->lvb, 0, sizeof(r->lvb));
 	}
 	h = hold_find(r, m->h.src);
-	if (h != NULL && (h->q.state != LW_QS_GRANTED || h->q.grmode != m->mode)) {
+	if (h != NULL && (m->mode == LW_LOCK_IV || h->q.state != LW_QS_GRANTED ||
+			  h->q.grmode != m->mode)) {
 		lw_lockq_dequeue(&r->q, &h->q);
 		if (h->q.state == LW_QS_GRANTED)
 			lw_lockq_remove(&r->q, &h->q);
 		hold_free(s, h);
 		h = NULL;
 	}
-	if (h == NULL) {
+	if (h == NULL && m->mode != LW_LOCK_IV) {
 		h = hold_new(s, r, m->h.src);
 		if (h == NULL) {
 			s->st.drops_unknown++;
@@ -608,8 +614,10 @@ lw_master_receive_report(struct lw_site *s, const struct lw_msg *m)
 			return;
 		}
 	}
-	h->seq = m->seq;
-	h->sent_target = LW_LOCK_IV;
+	if (h != NULL) {
+		h->seq = m->seq;
+		h->sent_target = LW_LOCK_IV;
+	}
 	if ((m->lvbf & LW_MSG_LVB_PRESENT) &&
 	    (m->lvbseq > r->lvbseq || (m->lvbseq == r->lvbseq && valid && !r->lvb_valid))) {
 		r->lvb_valid = valid;
@@ -694,6 +702,38 @@ lw_master_drop_buckets(struct lw_site *s, const uint64_t *buckets)
 	for (uint32_t i = 0; i < s->max_mres; i++)
 		if (s->mres[i].resident && bit_get(buckets, lw_bucket_of(s->mres[i].hash)))
 			mres_drop(s, &s->mres[i]);
+}
+
+/*
+ * Buckets that move away from this site, which stays: the value of each
+ * resource that has one goes to the bucket's new master as a REPORT of
+ * mode IV (no holding), so that a resource nobody holds keeps its LVB
+ * (marked invalid there unless a holder vouches for it). Then
+ * lw_master_drop_buckets forgets them.
+ */
+void
+lw_master_hand_over(struct lw_site *s, const uint64_t *buckets)
+{
+	for (uint32_t i = 0; i < s->max_mres; i++) {
+		struct lw_mres *r = &s->mres[i];
+		uint32_t b;
+		struct lw_msg *m;
+
+		if (!r->resident || !bit_get(buckets, (b = lw_bucket_of(r->hash))) ||
+		    (r->lvbseq == 0 && r->lvb_valid))
+			continue;
+		m = lw_site_msg(s, LW_MSG_REPORT, s->map.bucket[b]);
+		if (m == NULL)
+			continue;
+		m->gid = r->gid;
+		m->namelen = r->namelen;
+		memcpy(m->name, r->name, r->namelen);
+		m->mode = LW_LOCK_IV;
+		m->lvbf = LW_MSG_LVB_PRESENT | (r->lvb_valid ? 0 : LW_MSG_LVB_INVALID);
+		m->lvbseq = r->lvbseq;
+		memcpy(m->lvb, r->lvb, LW_LVB_LEN);
+		s->rec.ri.reports_tx++;
+	}
 }
 
 /* The site fenced itself: it masters nothing it knew. */

@@ -18,6 +18,7 @@
  *
  * Recovery (engine/recover.c, after lw_site_view_change):
  *   REPORT    (held mode, seq, LVB)  -> rebuild the site's holding at a new master
+ *             (mode IV: a copy of the LVB only, from a live old master or a shadow)
  *   REPORT_DONE (epoch)              -> to every site of the view: no more REPORTs
  *             <- RESUMED (epoch)     the new master's moved buckets grant again
  *

@@ -7,12 +7,17 @@
  * (docs/recovery.md has the rules):
  *
  *   lw_site_view_change()
- *     -> check: epoch newer (-ESTALE), buckets move only away from lost
- *        sites, this site in the map (-EINVAL)
+ *     -> check: epoch newer (-ESTALE), a valid map with this site in it,
+ *        its own node not lost (-EINVAL)
+ *     -> every bucket whose master changed (another site, or a lost one)
+ *        is "moved": unsettled here until its master's RESUMED, and
+ *        messages about it from before the view are stale (moved_epoch)
  *     -> master side: moved-in buckets frozen (stale records dropped);
- *        lost sites' pending requests dropped now (lw_master_drop_lost),
- *        their holdings at fence_until (rec_poll)
- *     -> shadow side: requests to a lost master forgotten
+ *        moved-out buckets (a live move away from this site) forgotten at
+ *        once, with their kept messages, nothing sent; lost sites'
+ *        pending requests dropped now (lw_master_drop_lost), their
+ *        holdings at fence_until (rec_poll)
+ *     -> shadow side: requests to a master that changed forgotten
  *        (lw_shadow_forget), send_report() of each held mode whose bucket
  *        moved or is still unsettled, send_report_done() to every site,
  *        then the usual update asks the new masters again
@@ -27,6 +32,10 @@
  *   lw_rec_fence() (lease ran out, or lw_site_fence): every local lock ends
  *     with -ENOLCK, everything known is forgotten, nothing is sent.
  *
+ * Stale messages (lw_rec_stale_to_master/_to_shadow): a message about a
+ * bucket that moved since its sender's epoch was meant for a master or a
+ * shadow state that is gone; its sender reports and asks again after its
+ * own view change, so it is dropped (drops_stale).
  * Messages of a view the site has not applied yet wait in futureq (with
  * every later message of their source, to keep each pair in order);
  * master messages for frozen buckets wait in frozenq. One thread owns a
@@ -133,6 +142,43 @@ lw_rec_keep_frozen(struct lw_site *s, const struct lw_msg *m)
 	return true;
 }
 
+/*
+ * REQUEST, DOWNGRADE, CANCEL, REPORT sent before the bucket last moved, or
+ * from an older view to a site that does not master the bucket: the
+ * sender asks again (or reports again) after its own view change.
+ */
+bool
+lw_rec_stale_to_master(struct lw_site *s, const struct lw_msg *m)
+{
+	uint32_t b = msg_bucket(m);
+
+	if (m->h.epoch < s->rec.moved_epoch[b] ||
+	    (m->h.epoch < s->map.epoch && s->map.bucket[b] != s->self)) {
+		s->st.drops_stale++;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * GRANT, DENY, BAST, REDIRECT sent before the bucket last moved, or from an
+ * older view by a site that is not the resource's master (master: the
+ * site asked; 0 when the resource is not known here): this site forgot
+ * what it answers, reported its holding and asked the new master again.
+ */
+bool
+lw_rec_stale_to_shadow(struct lw_site *s, const struct lw_msg *m, uint16_t master)
+{
+	uint32_t b = msg_bucket(m);
+
+	if (m->h.epoch < s->rec.moved_epoch[b] ||
+	    (master != 0 && m->h.epoch < s->map.epoch && m->h.src != master)) {
+		s->st.drops_stale++;
+		return true;
+	}
+	return false;
+}
+
 /* Drop kept messages from sites no longer in the view (with lost: or lost). */
 static void
 filter_kept(struct lw_site *s, struct lw_msgbuf *q, bool lost)
@@ -147,6 +193,22 @@ filter_kept(struct lw_site *s, struct lw_msgbuf *q, bool lost)
 			q->m[keep++] = q->m[i];
 		else
 			s->rec.ri.purged++;
+	}
+	q->n = keep;
+}
+
+/* Kept messages for buckets that moved away from this site: stale now. */
+static void
+filter_moved_out(struct lw_site *s, const uint64_t *out)
+{
+	struct lw_msgbuf *q = &s->rec.frozenq;
+	uint32_t keep = 0;
+
+	for (uint32_t i = 0; i < q->n; i++) {
+		if (!bit_get(out, msg_bucket(&q->m[i])))
+			q->m[keep++] = q->m[i];
+		else
+			s->st.drops_stale++;
 	}
 	q->n = keep;
 }
@@ -415,16 +477,11 @@ map_valid(const struct lw_site *s, const struct lw_map *m)
 	return 0;
 }
 
-/* Buckets move only away from lost nodes; this site's own node is not lost. */
+/* Any bucket may move (map_valid checked where to); this site's own node is not lost. */
 static int
 moves_valid(const struct lw_site *s, const struct lw_view_change *vc)
 {
-	if (node_lost(vc, s->self))
-		return -EINVAL;
-	for (uint32_t b = 0; b < LW_BUCKETS; b++)
-		if (vc->map->bucket[b] != s->map.bucket[b] && !node_lost(vc, s->map.bucket[b]))
-			return -EINVAL;
-	return 0;
+	return node_lost(vc, s->self) ? -EINVAL : 0;
 }
 
 static void
@@ -446,9 +503,11 @@ restart(struct lw_site *s, const struct lw_view_change *vc)
 	rc->lease_until = UINT64_MAX;
 	rc->fence_until = vc->fence_until;
 	/* its buckets were others' meanwhile: rebuilt from their reports */
-	for (uint32_t b = 0; b < LW_BUCKETS; b++)
+	for (uint32_t b = 0; b < LW_BUCKETS; b++) {
 		if (s->map.bucket[b] == s->self)
 			bit_set(rc->frozen, b);
+		rc->moved_epoch[b] = s->map.epoch;	/* nothing from before is ours */
+	}
 	count_frozen(rc);
 	send_report_done(s);
 }
@@ -457,6 +516,9 @@ restart(struct lw_site *s, const struct lw_view_change *vc)
 struct view_old {
 	struct lw_map map;
 	uint64_t lostsite[BITS_WORDS(LW_SITE_IDS)];
+	uint64_t moved[BITS_WORDS(LW_BUCKETS)];       /* buckets whose master changed */
+	uint64_t moved_in[BITS_WORDS(LW_BUCKETS)];    /* ... to this site */
+	uint64_t moved_out[BITS_WORDS(LW_BUCKETS)];   /* ... away from this site */
 };
 
 static bool
@@ -466,10 +528,12 @@ site_gone(const struct view_old *o, uint16_t site)
 }
 
 /*
- * Shadow side: every resource whose master is gone forgets its request and
- * BAST state; a held mode is reported to the bucket's new master, and so is
- * one in a bucket still unsettled from an earlier view. Returns in `asked`
- * the resources that must ask again.
+ * Shadow side: every resource whose master changed (its bucket moved, the
+ * site a REDIRECT named or its request went to is gone or is not the
+ * master now) forgets its request and BAST state; a held mode is reported
+ * to the bucket's new master, and so is one in a bucket still unsettled
+ * from an earlier view. Returns in `asked` the resources that must ask
+ * again.
  */
 static uint32_t
 shadow_view(struct lw_site *s, const struct view_old *o, uint32_t *asked)
@@ -487,13 +551,15 @@ shadow_view(struct lw_site *s, const struct view_old *o, uint32_t *asked)
 			continue;
 		b = lw_bucket_of(r->hash);
 		was = r->redirects ? r->master : o->map.bucket[b];
-		gone = site_gone(o, was) || (r->inflight && site_gone(o, r->master));
+		gone = bit_get(o->moved, b) || site_gone(o, was) || was != s->map.bucket[b] ||
+		       (r->inflight && (site_gone(o, r->master) || r->master != s->map.bucket[b]));
 		if (gone) {
 			lw_shadow_forget(s, r, false);
 			asked[na++] = i;
 		}
-		if ((gone || bit_get(s->rec.unsettled, b)) && r->held != LW_LOCK_IV)
-			lw_shadow_report(s, r);
+		if ((gone || bit_get(s->rec.unsettled, b)) &&
+		    (r->held != LW_LOCK_IV || (bit_get(o->moved, b) && r->lvbseq != 0)))
+			lw_shadow_report(s, r);	/* held IV: the LVB only */
 	}
 	return na;
 }
@@ -524,7 +590,6 @@ apply_view(struct lw_site *s, const struct lw_view_change *vc)
 {
 	struct lw_rec *rc = &s->rec;
 	struct lw_engine *e = s->e;
-	uint64_t moved_in[BITS_WORDS(LW_BUCKETS)];
 	struct view_old *o;
 	uint32_t *asked, na;
 	bool any_lost = false;
@@ -550,31 +615,48 @@ apply_view(struct lw_site *s, const struct lw_view_change *vc)
 			any_lost = true;
 		}
 	}
-	memset(moved_in, 0, sizeof(moved_in));
+	memset(o->moved, 0, sizeof(o->moved));
+	memset(o->moved_in, 0, sizeof(o->moved_in));
+	memset(o->moved_out, 0, sizeof(o->moved_out));
 	lw_rec_set_map(s, vc->map);
 	for (uint32_t b = 0; b < LW_BUCKETS; b++) {
-		if (!site_gone(o, o->map.bucket[b]))
+		uint16_t was = o->map.bucket[b];
+
+		if (!site_gone(o, was) && was == s->map.bucket[b])
 			continue;
+		bit_set(o->moved, b);
 		if (s->map.bucket[b] == s->self)
-			bit_set(moved_in, b);
+			bit_set(o->moved_in, b);
+		else if (was == s->self)
+			bit_set(o->moved_out, b);
 		if (!bit_get(rc->unsettled, b))
 			rc->nunsettled++;
 		bit_set(rc->unsettled, b);
 		rc->unsettled_epoch[b] = s->map.epoch;
+		rc->moved_epoch[b] = s->map.epoch;
 	}
 	memset(rc->done, 0, sizeof(rc->done));
+	/* one fence_until: lost leases to wait out; a live move needs none */
 	if (any_lost)
 		rc->fence_until = rc->purge_due && rc->fence_until > vc->fence_until ?
 				  rc->fence_until : vc->fence_until;
 	else if (!rc->purge_due)
-		rc->fence_until = vc->fence_until;
+		rc->fence_until = 0;
 	rc->purge_due |= any_lost;
 
-	/* master side */
-	lw_master_drop_buckets(s, moved_in);
+	/*
+	 * Master side: buckets moved in are frozen (what an earlier view left
+	 * of them is stale); buckets moved out are forgotten now, nothing sent:
+	 * the new master rebuilds them from the shadows' reports, and waits for
+	 * this site's REPORT_DONE, sent below, after which it grants no more.
+	 */
+	lw_master_drop_buckets(s, o->moved_in);
+	lw_master_hand_over(s, o->moved_out);
+	lw_master_drop_buckets(s, o->moved_out);
 	for (unsigned int w = 0; w < BITS_WORDS(LW_BUCKETS); w++)
-		rc->frozen[w] |= moved_in[w];
+		rc->frozen[w] = (rc->frozen[w] & ~o->moved_out[w]) | o->moved_in[w];
 	count_frozen(rc);
+	filter_moved_out(s, o->moved_out);
 	lw_master_drop_lost(s, rc->lost, false);
 	filter_kept(s, &rc->frozenq, true);
 	filter_kept(s, &rc->futureq, false);

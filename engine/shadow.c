@@ -645,6 +645,8 @@ lw_shadow_receive(struct lw_site *s, const struct lw_msg *m)
 	struct lw_engine *e = s->e;
 	struct lw_res *r = shadow_of(e, m);
 
+	if (lw_rec_stale_to_shadow(s, m, r != NULL ? master_of(s, r) : 0))
+		return;		/* from a master of before the bucket moved */
 	if (r == NULL) {
 		if (m->h.type == LW_MSG_GRANT)
 			give_back(s, m);

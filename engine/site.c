@@ -139,6 +139,93 @@ out:
 	return rc;
 }
 
+/*
+ * The rank of site for bucket b among substitutes (highest random weight):
+ * a bucket's substitute is the member site of highest rank, so a change of
+ * members moves only the buckets of the sites that came or went.
+ */
+static uint64_t
+subst_rank(uint32_t b, uint16_t site)
+{
+	uint64_t x = ((uint64_t)b << 16 | site) + 0x9e3779b97f4a7c15ull;
+
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/*
+ * The map of a member set, the same at every node whatever views it saw:
+ * a bucket stays at its home site (lw_map_static's over every configured
+ * site) while that site's node is a member, else goes to the member site
+ * that ranks highest for it.
+ */
+int
+lw_map_for_members(struct lw_map *m, uint32_t epoch, const uint16_t *sites, unsigned int n,
+		   const uint64_t members[4])
+{
+	struct lw_map *all;
+	uint16_t cnt[256];
+	int rc = 0;
+
+	if (m == NULL || sites == NULL || members == NULL)
+		return -EINVAL;
+	all = malloc(sizeof(*all));
+	if (all == NULL)
+		return -ENOMEM;
+	if (lw_map_static(all, epoch, sites, n) < 0) {
+		rc = -EINVAL;
+		goto out;
+	}
+	memset(cnt, 0, sizeof(cnt));
+	for (unsigned int i = 0; i < all->nsites; i++)
+		cnt[lw_site_node(all->sites[i])]++;
+	memset(m, 0, sizeof(*m));
+	m->epoch = epoch;
+	for (unsigned int node = 1; node < 256; node++)
+		if (((members[node / 64] >> (node % 64)) & 1u) && cnt[node] == 0) {
+			rc = -EINVAL;	/* a member with no configured site */
+			goto out;
+		}
+	if ((members[0] & 1u) != 0) {
+		rc = -EINVAL;		/* node 0 does not exist */
+		goto out;
+	}
+	for (unsigned int i = 0; i < all->nsites; i++) {
+		unsigned int node = lw_site_node(all->sites[i]);
+
+		if ((members[node / 64] >> (node % 64)) & 1u)
+			m->sites[m->nsites++] = all->sites[i];	/* ascending, as all's */
+	}
+	if (m->nsites == 0) {
+		rc = -EINVAL;
+		goto out;
+	}
+	for (uint32_t b = 0; b < LW_BUCKETS; b++) {
+		uint16_t home = all->bucket[b];
+		unsigned int node = lw_site_node(home);
+		uint64_t best = 0;
+
+		if ((members[node / 64] >> (node % 64)) & 1u) {
+			m->bucket[b] = home;
+			continue;
+		}
+		for (unsigned int i = 0; i < m->nsites; i++) {
+			uint64_t r = subst_rank(b, m->sites[i]);
+
+			if (i == 0 || r > best) {
+				best = r;
+				m->bucket[b] = m->sites[i];
+			}
+		}
+	}
+out:
+	if (rc < 0)
+		memset(m, 0, sizeof(*m));
+	free(all);
+	return rc;
+}
+
 /* --- messages -------------------------------------------------------------------- */
 
 struct lw_msg *
@@ -190,8 +277,9 @@ msg_valid(struct lw_site *s, const struct lw_msg *m)
 		return lw_mode_valid(m->mode) && (m->mode2 == LW_LOCK_IV || lw_mode_valid(m->mode2)) &&
 		       (m->dlmode == LW_LOCK_IV || lw_mode_valid(m->dlmode));
 	case LW_MSG_GRANT:
-	case LW_MSG_REPORT:
 		return lw_mode_valid(m->mode);
+	case LW_MSG_REPORT:
+		return m->mode == LW_LOCK_IV || lw_mode_valid(m->mode);	/* IV: the LVB only */
 	case LW_MSG_BAST:
 		/* no head: nothing is owed any more */
 		return m->mode2 == LW_LOCK_IV ? m->mode == LW_LOCK_IV : lw_mode_valid(m->mode);
@@ -206,12 +294,16 @@ msg_valid(struct lw_site *s, const struct lw_msg *m)
 void
 lw_site_dispatch(struct lw_site *s, const struct lw_msg *m)
 {
-	if (s->rec.fenced || !hdr_valid(s, m)) {
+	if (!hdr_valid(s, m)) {
 		s->st.drops_bad++;
 		return;
 	}
 	if (lw_rec_keep(s, m))
-		return;		/* of a view this site has not applied yet */
+		return;		/* of a view this site has not applied yet (fenced or not) */
+	if (s->rec.fenced) {
+		s->st.drops_bad++;	/* of the views it was fenced out of */
+		return;
+	}
 	if (!msg_valid(s, m)) {
 		s->st.drops_bad++;
 		return;
@@ -226,11 +318,17 @@ lw_site_dispatch(struct lw_site *s, const struct lw_msg *m)
 	case LW_MSG_REQUEST:
 	case LW_MSG_DOWNGRADE:
 	case LW_MSG_CANCEL:
+		if (lw_rec_stale_to_master(s, m))
+			break;	/* its bucket moved since: the sender asks again */
 		if (s->rec.nfrozen != 0 && lw_rec_keep_frozen(s, m))
 			break;	/* its bucket is being rebuilt here */
 		lw_master_receive(s, m);
 		break;
 	case LW_MSG_REPORT:
+		if (lw_rec_stale_to_master(s, m))
+			break;	/* a later view made the sender report again */
+		lw_rec_receive(s, m);
+		break;
 	case LW_MSG_REPORT_DONE:
 	case LW_MSG_RESUMED:
 		lw_rec_receive(s, m);

@@ -73,6 +73,21 @@ int lw_map_static(struct lw_map *m, uint32_t epoch, const uint16_t *sites, unsig
 int lw_map_from_owners(struct lw_map *m, uint32_t epoch, const uint16_t *sites, unsigned int n,
 		       const uint8_t owner[256], const uint64_t members[4]);
 
+/**
+ * The map of a member set, the same at every node whatever views it saw
+ * before. sites: every configured site (all nodes, all workers; any
+ * order); the home site of a bucket is lw_map_static's over them. A bucket
+ * whose home site's node is a member stays there; any other goes to the
+ * member site that ranks highest for it (a hash of bucket and site), so a
+ * node that joins gets its home buckets back and one that leaves moves
+ * only its home buckets and those it was substituting for. m->sites: the
+ * configured sites of member nodes, ascending (members: bit = node id).
+ * @return 0; -EINVAL: NULL, bad sites (see lw_map_static), a member with
+ * no configured site, no member with a site; -ENOMEM. On error *m is zeroed.
+ */
+int lw_map_for_members(struct lw_map *m, uint32_t epoch, const uint16_t *sites, unsigned int n,
+		       const uint64_t members[4]);
+
 /** The bucket of a resource hash. */
 static inline uint32_t
 lw_bucket_of(uint64_t hash)
@@ -107,7 +122,7 @@ struct lw_site_stats {
 	uint64_t local_grants;          /**< grants with no message */
 	uint64_t remote_grants;         /**< grants that needed a master */
 	uint64_t drops_bad;             /**< malformed messages dropped */
-	uint64_t drops_stale;           /**< DOWNGRADEs that crossed a GRANT */
+	uint64_t drops_stale;           /**< DOWNGRADEs that crossed a GRANT; messages of before a bucket moved */
 	uint64_t drops_unknown;         /**< messages about state we do not have */
 	uint64_t drops_nodest;          /**< messages to sites not in the map, not sent */
 	uint64_t master_resources;      /**< resident master resources */
@@ -156,19 +171,33 @@ int lw_site_check(struct lw_site *s);
  *
  * The membership layer (recovery/membership.h) decides views; a site only
  * applies them. lw_site_view_change(new map, lost nodes, fence time):
- *   - Buckets may move only away from sites of lost nodes (to any site of
- *     the new map); a node may join with no buckets. Any other move is
- *     -EINVAL (remastering between live sites is not a view change).
- *   - Shadow side: for every shadow resource whose master (the map's, or
- *     the one a REDIRECT named) was a lost site, the request in flight is
- *     forgotten (a cancel, timeout or force-unlock held for it completes),
- *     any BAST state is dropped, and REPORT(held, seq, LVB) goes to the
- *     bucket's new master when a mode is held; then REPORT_DONE(epoch) to
- *     every other site of the new map (and itself), and the lock asks the
- *     new master again as usual (the master keeps the REQUEST until it
- *     resumes). A bucket stays "unsettled" at the shadow until RESUMED
- *     from its master; a later view change reports the unsettled buckets
- *     again (REPORT replaces the holding: it is idempotent).
+ *   - Any bucket may move, between live sites too (lw_map_for_members
+ *     gives a rejoining node its home buckets back). A bucket "moved" when
+ *     its master in the new map differs from the old one, or the old one
+ *     was lost; messages about it sent before that view are stale.
+ *   - Old master of a moved bucket, alive (this site): its master state
+ *     for the bucket (holdings, queues, kept messages) is dropped at once,
+ *     nothing is sent for it but the LVBs (a REPORT of mode IV per resource
+ *     with a value, to the new master); it grants no more there.
+ *   - Shadow side: for every shadow resource whose master changed (the
+ *     map's, the one a REDIRECT named, or the one its request went to:
+ *     lost, or not the master now), the request in flight is forgotten (a
+ *     cancel, timeout or force-unlock held for it completes), any BAST
+ *     state is dropped, and REPORT(held, seq, LVB) goes to the bucket's new
+ *     master when a mode is held (a REPORT of mode IV with the LVB when
+ *     none is held but the site has a copy of a value); then
+ *     REPORT_DONE(epoch) to every other site of the new map (and itself),
+ *     and the lock asks the new master again as usual (the master keeps
+ *     the REQUEST until it resumes). A bucket stays "unsettled" at the
+ *     shadow until RESUMED from its master; a later view change reports
+ *     the unsettled buckets again (REPORT replaces the holding: it is
+ *     idempotent).
+ *   - Stale messages (drops_stale): REQUEST, DOWNGRADE, CANCEL, REPORT
+ *     sent before the bucket last moved here, or of an older epoch to a
+ *     site that does not master the bucket; GRANT, DENY, BAST, REDIRECT
+ *     sent before the bucket last moved here, or of an older epoch from a
+ *     site that is not the resource's master. Their senders' state moved
+ *     on with the view (they report and ask again).
  *   - Master side, buckets that stay: the lost sites' waiting requests and
  *     pending conversions are dropped at once; their granted holdings stay
  *     (they still block conflicting grants) until fence_until, when they
@@ -178,7 +207,10 @@ int lw_site_check(struct lw_site *s);
  *     holdings (grmode = held, seq as reported); REQUEST, DOWNGRADE and
  *     CANCEL for a frozen bucket are kept, in arrival order, until resume.
  *     Resume comes when REPORT_DONE of the current epoch arrived from
- *     every site of the map and now >= fence_until: each rebuilt resource
+ *     every site of the map (the old master's included, sent once it
+ *     stopped granting) and now >= fence_until (0 when the view lost
+ *     nobody and no purge is due: a live move waits for no lease; one
+ *     fence_until for all frozen buckets): each rebuilt resource
  *     takes the LVB with the highest lvbseq among the copies reported (a
  *     valid one over an invalid one of the same lvbseq: a writer's
  *     invalidation has a higher lvbseq and wins), valid only if it is
@@ -220,9 +252,9 @@ struct lw_view_change {
 
 /**
  * Apply a view. @return 0; -ESTALE: epoch not above the site's;
- * -EINVAL: NULL, a bucket moved from a site that is not lost, a bucket
- * given to a site not in the map, this site missing from the map or its
- * own node lost, a malformed map (sites not ascending, node 0); -ENOMEM.
+ * -EINVAL: NULL, a bucket given to a site not in the map, this site
+ * missing from the map or its own node lost, a malformed map (sites not
+ * ascending, node 0); -ENOMEM.
  * On error nothing changed (but an expired lease still fences the site).
  */
 int lw_site_view_change(struct lw_site *s, const struct lw_view_change *vc, uint64_t now,

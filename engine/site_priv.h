@@ -77,6 +77,7 @@ struct lw_rec {
 	uint64_t frozen[BITS_WORDS(LW_BUCKETS)];      /* buckets here waiting to resume */
 	uint64_t unsettled[BITS_WORDS(LW_BUCKETS)];   /* buckets whose master has not RESUMED */
 	uint32_t unsettled_epoch[LW_BUCKETS];         /* the view that unsettled each */
+	uint32_t moved_epoch[LW_BUCKETS];             /* the view that last gave each a new master */
 	struct lw_msgbuf frozenq;     /* REQUEST/DOWNGRADE/CANCEL for frozen buckets */
 	struct lw_msgbuf futureq;     /* messages of a view not applied yet */
 	struct lw_rec_info ri;        /* counters */
@@ -138,6 +139,7 @@ int  lw_master_check(struct lw_site *s);
 void lw_master_receive_report(struct lw_site *s, const struct lw_msg *m);
 void lw_master_drop_lost(struct lw_site *s, const uint64_t *lost, bool granted);
 void lw_master_drop_buckets(struct lw_site *s, const uint64_t *buckets);
+void lw_master_hand_over(struct lw_site *s, const uint64_t *buckets);
 void lw_master_resume(struct lw_site *s, const uint64_t *buckets);
 void lw_master_reset(struct lw_site *s);
 
@@ -154,6 +156,8 @@ void lw_rec_fini(struct lw_site *s);
 void lw_rec_set_map(struct lw_site *s, const struct lw_map *map);
 bool lw_rec_keep(struct lw_site *s, const struct lw_msg *m);
 bool lw_rec_keep_frozen(struct lw_site *s, const struct lw_msg *m);
+bool lw_rec_stale_to_master(struct lw_site *s, const struct lw_msg *m);
+bool lw_rec_stale_to_shadow(struct lw_site *s, const struct lw_msg *m, uint16_t master);
 void lw_rec_receive(struct lw_site *s, const struct lw_msg *m);
 bool lw_rec_poll(struct lw_site *s);
 void lw_rec_fence(struct lw_site *s);

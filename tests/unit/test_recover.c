@@ -3,14 +3,18 @@
  * test_recover.c — views, recovery and leases (engine/recover.c) on a
  * hand-wired network of up to 8 sites (nodes x workers) where a node can
  * die: messages to it vanish, the survivors apply a view built with
- * lw_map_from_owners (a lost node's buckets go to the lowest live node).
+ * lw_map_from_owners (a lost node's buckets go to the lowest live node)
+ * or lw_map_for_members (buckets at home while their node is a member).
  * Messages can be parked (held back) by a filter to order deliveries.
+ * Watched resources: after every delivery and view change, the modes the
+ * live sites hold on them must be compatible.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lwt.h"
+#include "mode.h"
 #include "site.h"
 
 #define RMAX  8
@@ -38,6 +42,19 @@ static struct {
 
 /* parked instead of delivered while it returns true */
 static bool (*park_if)(const struct lw_msg *m);
+
+static char watch[8][16];
+static unsigned int nwatch;
+
+static const char *
+r_watch(const char *name)
+{
+	CU_ASSERT_FATAL(nwatch < 8);
+	snprintf(watch[nwatch], sizeof(watch[0]), "%s", name);
+	return watch[nwatch++];
+}
+
+static void r_check_held(void);
 
 static int
 r_idx(uint16_t site)
@@ -76,6 +93,7 @@ r_deliver(const struct lw_msg *m)
 	R.now += 1000;
 	lw_site_receive(R.site[d], m, 1, R.now, &R.out[d]);
 	r_collect(d);
+	r_check_held();
 }
 
 static void
@@ -93,7 +111,7 @@ r_settle(void)
 	}
 }
 
-/* Parked messages back into the network (in order), then settle. */
+/* Parked messages back, in order, ahead of the queue (sent first: pairs stay in order); settle. */
 static void
 r_unpark(void)
 {
@@ -101,8 +119,9 @@ r_unpark(void)
 
 	park_if = NULL;
 	R.npark = 0;
-	for (unsigned int k = 0; k < n; k++)
-		R.q[R.tail++ % RQCAP] = R.park[k];
+	CU_ASSERT_FATAL(R.tail - R.head + n <= RQCAP);
+	for (unsigned int k = n; k-- > 0;)
+		R.q[--R.head % RQCAP] = R.park[k];
 	r_settle();
 }
 
@@ -113,6 +132,7 @@ r_init(int nodes, int workers)
 
 	memset(&R, 0, sizeof(R));
 	park_if = NULL;
+	nwatch = 0;
 	R.nodes = nodes;
 	R.workers = workers;
 	for (int nd = 1; nd <= nodes; nd++)
@@ -139,6 +159,29 @@ r_init(int nodes, int workers)
 		CU_ASSERT_EQUAL_FATAL(lw_site_session_open(R.site[i], &R.sess[i]), 0);
 	}
 	R.now = 1000;
+}
+
+/* No two live sites hold incompatible modes on a watched resource. */
+static void
+r_check_held(void)
+{
+	for (unsigned int k = 0; k < nwatch; k++) {
+		for (int i = 0; i < R.n; i++) {
+			int a = R.dead[i] ? LW_LOCK_IV :
+				lw_site_held(R.site[i], R.lsid[i], watch[k], strlen(watch[k]));
+
+			for (int j = i + 1; j < R.n && a != LW_LOCK_IV; j++) {
+				int b = R.dead[j] ? LW_LOCK_IV :
+					lw_site_held(R.site[j], R.lsid[j], watch[k], strlen(watch[k]));
+
+				if (b != LW_LOCK_IV && !lw_mode_compat(a, b)) {
+					fprintf(stderr, "%s: site %d holds %s, site %d %s\n", watch[k],
+						i, lw_mode_name(a), j, lw_mode_name(b));
+					CU_FAIL("incompatible modes held");
+				}
+			}
+		}
+	}
 }
 
 static void
@@ -294,6 +337,7 @@ r_view_at(const struct lw_map *m, uint64_t lost_nodes, uint64_t fence_until, uns
 		R.now += 1000;
 		CU_ASSERT_EQUAL(lw_site_view_change(R.site[i], &vc, R.now, &R.out[i]), 0);
 		r_collect(i);
+		r_check_held();
 	}
 }
 
@@ -875,16 +919,18 @@ test_bad_view_changes(void)
 	CU_ASSERT_EQUAL(lw_site_view_change(R.site[0], &vc, R.now, &R.out[0]), -ESTALE);
 	m.epoch = 0;
 	CU_ASSERT_EQUAL(lw_site_view_change(R.site[0], &vc, R.now, &R.out[0]), -ESTALE);
-	/* a bucket moved between live sites */
+	/* a bucket moved between live sites: taken (at site 2), but not with its own node lost */
 	m = R.map;
 	m.epoch = 2;
 	for (uint32_t b = 0; b < LW_BUCKETS; b++)
 		if (m.bucket[b] == R.ids[1])
 			m.bucket[b] = R.ids[2];
+	vc.lost[0] = 1ull << 1;                 /* node 1: site 0's own */
 	CU_ASSERT_EQUAL(lw_site_view_change(R.site[0], &vc, R.now, &R.out[0]), -EINVAL);
-	vc.lost[0] = 1ull << 2;                 /* allowed when node 2 is lost */
-	CU_ASSERT_EQUAL(lw_site_view_change(R.site[2], &vc, R.now, &R.out[2]), 0);
 	vc.lost[0] = 0;
+	CU_ASSERT_EQUAL(lw_site_view_change(R.site[2], &vc, R.now, &R.out[2]), 0);
+	CU_ASSERT_EQUAL(r_info(2).epoch, 2);
+	CU_ASSERT(r_info(2).frozen_buckets > 0);    /* site 1's buckets, to rebuild */
 	/* a bucket given to a site not in the map */
 	m = R.map;
 	m.epoch = 2;
@@ -911,6 +957,518 @@ test_bad_view_changes(void)
 	r_fini();
 }
 
+/* --- lw_map_for_members ------------------------------------------------------------- */
+
+static uint64_t
+members_of(const int *nodes, int n)
+{
+	uint64_t w = 0;
+
+	for (int i = 0; i < n; i++)
+		w |= 1ull << nodes[i];
+	return w;
+}
+
+/* Buckets whose master differs between a and b must have been at `node` in a (or go there in b). */
+static void
+only_node_moved(const struct lw_map *a, const struct lw_map *b, unsigned int node, bool to)
+{
+	for (uint32_t k = 0; k < LW_BUCKETS; k++)
+		if (a->bucket[k] != b->bucket[k])
+			CU_ASSERT_EQUAL(lw_site_node(to ? b->bucket[k] : a->bucket[k]), node);
+}
+
+static void
+test_map_for_members(void)
+{
+	static const int n123[] = { 1, 2, 3 }, n13[] = { 1, 3 }, n1234[] = { 1, 2, 3, 4 };
+	uint16_t all[8], shuffled[8];
+	uint64_t mem[4] = { 0 };
+	struct lw_map st, m, m2, m123, m13;
+	unsigned int subst = 0, home_back = 0;
+	int n = 0;
+
+	for (int nd = 1; nd <= 4; nd++)
+		for (int w = 0; w < 2; w++)
+			all[n++] = lw_site_id(nd, w);
+	for (int i = 0; i < 8; i++)
+		shuffled[i] = all[(i * 5 + 3) % 8];
+	/* every node a member: the static map, whatever the order of sites */
+	mem[0] = members_of(n1234, 4);
+	CU_ASSERT_EQUAL_FATAL(lw_map_static(&st, 4, all, 8), 0);
+	CU_ASSERT_EQUAL_FATAL(lw_map_for_members(&m, 4, shuffled, 8, mem), 0);
+	CU_ASSERT_EQUAL(memcmp(&m, &st, sizeof(m)), 0);
+	/* node 4 out: its home buckets spread over the member sites, the rest stay home */
+	mem[0] = members_of(n123, 3);
+	CU_ASSERT_EQUAL_FATAL(lw_map_for_members(&m123, 5, all, 8, mem), 0);
+	CU_ASSERT_EQUAL_FATAL(lw_map_for_members(&m2, 5, shuffled, 8, mem), 0);
+	CU_ASSERT_EQUAL(memcmp(&m123, &m2, sizeof(m2)), 0);
+	CU_ASSERT_EQUAL(m123.nsites, 6);
+	CU_ASSERT_EQUAL(m123.sites[0], lw_site_id(1, 0));
+	CU_ASSERT_EQUAL(m123.sites[5], lw_site_id(3, 1));
+	only_node_moved(&st, &m123, 4, false);
+	for (unsigned int i = 0; i < m123.nsites; i++) {
+		unsigned int got = 0;
+
+		for (uint32_t b = 0; b < LW_BUCKETS; b++)
+			got += lw_site_node(st.bucket[b]) == 4 && m123.bucket[b] == m123.sites[i];
+		CU_ASSERT(got > 0);             /* every member site substitutes for some */
+	}
+	/* node 2 out too: only what node 2 mastered moves (its home buckets and node 4's it had) */
+	mem[0] = members_of(n13, 2);
+	CU_ASSERT_EQUAL_FATAL(lw_map_for_members(&m13, 6, all, 8, mem), 0);
+	only_node_moved(&m123, &m13, 2, false);
+	for (uint32_t b = 0; b < LW_BUCKETS; b++)
+		subst += lw_site_node(st.bucket[b]) == 4 && lw_site_node(m123.bucket[b]) == 2;
+	CU_ASSERT(subst > 0);
+	for (uint32_t b = 0; b < LW_BUCKETS; b++)
+		if (lw_site_node(st.bucket[b]) == 4 && lw_site_node(m123.bucket[b]) != 2)
+			CU_ASSERT_EQUAL(m13.bucket[b], m123.bucket[b]);
+	/* node 2 back: it gets its home buckets back, and only buckets go to node 2 */
+	mem[0] = members_of(n123, 3);
+	CU_ASSERT_EQUAL_FATAL(lw_map_for_members(&m, 7, all, 8, mem), 0);
+	only_node_moved(&m13, &m, 2, true);
+	for (uint32_t b = 0; b < LW_BUCKETS; b++)
+		if (lw_site_node(st.bucket[b]) == 2) {
+			CU_ASSERT_EQUAL(m.bucket[b], st.bucket[b]);
+			home_back++;
+		}
+	CU_ASSERT(home_back > 0);
+	m.epoch = m123.epoch;                   /* the same map as before node 2 left */
+	CU_ASSERT_EQUAL(memcmp(&m, &m123, sizeof(m)), 0);
+	/* errors */
+	CU_ASSERT_EQUAL(lw_map_for_members(NULL, 1, all, 8, mem), -EINVAL);
+	CU_ASSERT_EQUAL(lw_map_for_members(&m, 1, NULL, 8, mem), -EINVAL);
+	CU_ASSERT_EQUAL(lw_map_for_members(&m, 1, all, 8, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(lw_map_for_members(&m, 1, all, 0, mem), -EINVAL);
+	mem[0] = 0;                             /* nobody */
+	CU_ASSERT_EQUAL(lw_map_for_members(&m, 1, all, 8, mem), -EINVAL);
+	mem[0] = 1ull << 5;                     /* a member with no configured site */
+	CU_ASSERT_EQUAL(lw_map_for_members(&m, 1, all, 8, mem), -EINVAL);
+	mem[0] = 1ull << 1 | 1u;                /* node 0 */
+	CU_ASSERT_EQUAL(lw_map_for_members(&m, 1, all, 8, mem), -EINVAL);
+	mem[0] = 1ull << 1;
+	shuffled[0] = shuffled[1];              /* a site twice */
+	CU_ASSERT_EQUAL(lw_map_for_members(&m, 1, shuffled, 8, mem), -EINVAL);
+	CU_ASSERT_EQUAL(lw_map_for_members(&m, 1, all, 8, mem), 0);
+	CU_ASSERT_EQUAL(m.nsites, 2);
+	for (uint32_t b = 0; b < LW_BUCKETS; b++)
+		CU_ASSERT_EQUAL(lw_site_node(m.bucket[b]), 1);
+}
+
+/* --- views from member sets: buckets move between live sites ----------------------- */
+
+/* The next map, from the live nodes (lw_map_for_members). */
+static void
+r_members_map(void)
+{
+	uint64_t members[4] = { 0 };
+
+	for (int nd = 1; nd <= R.nodes; nd++)
+		if (!r_node_dead(nd))
+			members[0] |= 1ull << nd;
+	CU_ASSERT_EQUAL_FATAL(lw_map_for_members(&R.map, R.map.epoch + 1, R.ids, R.n, members), 0);
+}
+
+/* Apply R.map at the sites of order (indexes), in that order. */
+static void
+r_apply_lost(uint64_t lost_nodes, uint64_t fence_until, const int *order, int n)
+{
+	struct lw_view_change vc = { .map = &R.map, .fence_until = fence_until };
+
+	vc.lost[0] = lost_nodes;
+	for (int k = 0; k < n; k++) {
+		int i = order[k];
+
+		R.now += 1000;
+		CU_ASSERT_EQUAL(lw_site_view_change(R.site[i], &vc, R.now, &R.out[i]), 0);
+		r_collect(i);
+		r_check_held();
+	}
+}
+
+#define r_apply(order, n) r_apply_lost(0, 0, order, n)
+
+/* The node restarts: a new incarnation that fenced itself (lw_site_fence) and lives again. */
+static void
+r_restart(unsigned int node)
+{
+	for (int i = 0; i < R.n; i++) {
+		if (lw_site_node(R.ids[i]) != node)
+			continue;
+		lw_site_fence(R.site[i], R.now, &R.out[i]);
+		r_collect(i);
+		R.dead[i] = false;
+	}
+}
+
+#define r_bucket(name) lw_bucket_of(lw_res_hash(lw_ls_gid("ls", 2), (name), strlen(name)))
+
+static struct lw_res_info rinfo;
+
+/* The master-side holding of site index h on name at site index i (IV: none). */
+static int
+r_master_holds(int i, const char *name, int h)
+{
+	if (lw_site_res_info(R.site[i], R.lsid[i], name, strlen(name), &rinfo) < 0 ||
+	    !(rinfo.where & LW_RES_MASTER))
+		return -2;
+	for (unsigned int k = 0; k < rinfo.nholders_listed; k++)
+		if (rinfo.holders[k].site == R.ids[h])
+			return rinfo.holders[k].grmode;
+	return LW_LOCK_IV;
+}
+
+/*
+ * Node 3 dies; its home buckets go to substitutes, which grant them under
+ * load; node 3 restarts and rejoins: its home buckets come back, the
+ * holders keep their modes (their reports rebuild them at node 3), waiting
+ * requests are granted there, and at no time do two sites hold
+ * incompatible modes.
+ */
+static void
+test_rejoin_home_buckets(void)
+{
+	static const int all3[] = { 0, 1 }, rejoin[] = { 2, 1, 0 };
+	uint8_t v[LW_LVB_LEN] = "home";
+	uint64_t c[16];
+	const char *x[4];
+	uint16_t sub[4];
+	struct lw_site_stats st;
+	const struct lw_event *ev;
+	int l0, l1a, l1b, l2, lk;
+
+	r_init(3, 1);
+	for (int k = 0; k < 4; k++)
+		x[k] = r_watch(r_name(2, k));   /* home: node 3 */
+	r_kill(3);
+	r_members_map();
+	r_apply_lost(1ull << 3, R.now, all3, 2);
+	r_settle();
+	for (int k = 0; k < 4; k++) {
+		sub[k] = R.map.bucket[r_bucket(x[k])];
+		CU_ASSERT(sub[k] == R.ids[0] || sub[k] == R.ids[1]);
+	}
+	/* load at the substitutes */
+	l0 = r_req(0, LW_REQ_LOCK, x[0], LW_LOCK_EX, 0, 0, NULL, &c[0]);
+	l1a = r_req(1, LW_REQ_LOCK, x[1], LW_LOCK_PR, 0, 0, NULL, &c[1]);
+	l1b = r_req(0, LW_REQ_LOCK, x[1], LW_LOCK_PR, 0, 0, NULL, &c[2]);
+	l2 = r_req(1, LW_REQ_LOCK, x[2], LW_LOCK_EX, 0, 0, NULL, &c[3]);
+	lk = r_req(1, LW_REQ_LOCK, x[3], LW_LOCK_EX, 0, 0, NULL, &c[4]);
+	r_settle();
+	r_req(1, LW_REQ_UNLOCK, NULL, 0, LW_LKF_VALBLK, (uint32_t)lk, v, &c[5]);
+	r_req(0, LW_REQ_LOCK, x[3], LW_LOCK_PR, LW_LKF_VALBLK, 0, NULL, &c[6]);
+	r_req(0, LW_REQ_LOCK, x[2], LW_LOCK_PR, 0, 0, NULL, &c[7]);  /* waits: site 1's EX */
+	r_settle();
+	EXPECT_DONE(c[0], 0, LW_LOCK_EX);
+	EXPECT_DONE(c[1], 0, LW_LOCK_PR);
+	EXPECT_DONE(c[2], 0, LW_LOCK_PR);
+	EXPECT_DONE(c[3], 0, LW_LOCK_EX);
+	EXPECT_DONE(c[6], 0, LW_LOCK_PR);
+	CU_ASSERT_PTR_NULL(r_done(c[7]));
+	/* node 3 restarts and rejoins; site 1 asks for x0 while site 0 has not seen the view */
+	r_restart(3);
+	r_members_map();
+	r_apply(rejoin, 2);
+	r_req(1, LW_REQ_LOCK, x[0], LW_LOCK_CR, 0, 0, NULL, &c[8]);
+	r_settle();
+	CU_ASSERT_EQUAL(r_info(2).phase, LW_REC_REBUILD);  /* site 0's REPORT_DONE is missing */
+	CU_ASSERT(r_info(2).kept_msgs >= 1);
+	r_apply(rejoin + 2, 1);
+	r_settle();
+	for (int k = 0; k < 4; k++)
+		CU_ASSERT_EQUAL(R.map.bucket[r_bucket(x[k])], R.ids[2]);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(r_info(i).phase, LW_REC_STABLE);
+		CU_ASSERT_EQUAL(r_info(i).unsettled_buckets, 0);
+		CU_ASSERT_EQUAL(r_info(i).epoch, 3);
+	}
+	/* the holders kept their modes; node 3 knows them; the substitutes forgot theirs */
+	CU_ASSERT_EQUAL(lw_site_held(R.site[0], R.lsid[0], x[0], strlen(x[0])), LW_LOCK_EX);
+	CU_ASSERT_EQUAL(lw_site_held(R.site[1], R.lsid[1], x[1], strlen(x[1])), LW_LOCK_PR);
+	CU_ASSERT_EQUAL(lw_site_held(R.site[0], R.lsid[0], x[1], strlen(x[1])), LW_LOCK_PR);
+	CU_ASSERT_EQUAL(lw_site_held(R.site[1], R.lsid[1], x[2], strlen(x[2])), LW_LOCK_EX);
+	CU_ASSERT_EQUAL(r_master_holds(2, x[0], 0), LW_LOCK_EX);
+	CU_ASSERT_EQUAL(r_master_holds(2, x[1], 0), LW_LOCK_PR);
+	CU_ASSERT_EQUAL(r_master_holds(2, x[1], 1), LW_LOCK_PR);
+	CU_ASSERT_EQUAL(r_master_holds(2, x[2], 1), LW_LOCK_EX);
+	for (int k = 0; k < 4; k++) {
+		int si = sub[k] == R.ids[0] ? 0 : 1;
+
+		CU_ASSERT_EQUAL(r_master_holds(si, x[k], 0), -2);
+	}
+	/* waiting requests: the one kept at node 3 BASTed site 0; the older one waits for site 1 */
+	CU_ASSERT_EQUAL(r_nblocking(0, (uint32_t)l0), 1);
+	CU_ASSERT_PTR_NULL(r_done(c[8]));
+	CU_ASSERT_PTR_NULL(r_done(c[7]));
+	r_req(1, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)l2, NULL, &c[9]);
+	r_req(0, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)l0, NULL, &c[10]);
+	r_settle();
+	EXPECT_DONE(c[7], 0, LW_LOCK_PR);
+	EXPECT_DONE(c[8], 0, LW_LOCK_CR);
+	/* x3's value came back with the move, vouched for by site 0's PR */
+	r_req(2, LW_REQ_LOCK, x[3], LW_LOCK_PR, LW_LKF_VALBLK, 0, NULL, &c[11]);
+	r_settle();
+	EXPECT_DONE(c[11], 0, LW_LOCK_PR);
+	ev = r_done(c[11]);
+	CU_ASSERT_FALSE(ev->sbflags & LW_SBF_VALNOTVALID);
+	CU_ASSERT_EQUAL(memcmp(ev->lvb, v, sizeof(v)), 0);
+	/* node 3 takes x1 from both readers */
+	r_req(2, LW_REQ_LOCK, x[1], LW_LOCK_EX, 0, 0, NULL, &c[12]);
+	r_settle();
+	CU_ASSERT_PTR_NULL(r_done(c[12]));
+	r_req(1, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)l1a, NULL, &c[13]);
+	r_req(0, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)l1b, NULL, &c[14]);
+	r_settle();
+	EXPECT_DONE(c[12], 0, LW_LOCK_EX);
+	for (int i = 0; i < 2; i++) {
+		lw_site_get_stats(R.site[i], &st);
+		CU_ASSERT_EQUAL(st.drops_bad, 0);
+	}
+	r_fini();
+}
+
+/* --- crossings at a live move --------------------------------------------------------- */
+
+/* The next map: name's bucket moves to site index `to`; no node lost. */
+static void
+r_move_map(const char *name, int to)
+{
+	R.map.epoch++;
+	R.map.bucket[r_bucket(name)] = R.ids[to];
+}
+
+static int park_type;
+static uint16_t park_from;
+
+static bool
+park_type_from(const struct lw_msg *m)
+{
+	return m->h.type == park_type && m->h.src == park_from;
+}
+
+static void
+r_park(int type, int from)
+{
+	park_type = type;
+	park_from = R.ids[from];
+	park_if = park_type_from;
+}
+
+static uint64_t
+r_drops_stale(int i)
+{
+	struct lw_site_stats st;
+
+	lw_site_get_stats(R.site[i], &st);
+	return st.drops_stale;
+}
+
+/* The old master's GRANT reaches the shadow after the shadow applied the view: dropped. */
+static void
+crossing_grant_late(void)
+{
+	static const int o0[] = { 0 }, o21[] = { 2, 1 };
+	uint64_t c[4];
+	const char *y;
+	int l;
+
+	r_init(3, 1);
+	y = r_watch(r_name(0, 0));
+	r_park(LW_MSG_GRANT, 0);
+	l = r_req(2, LW_REQ_LOCK, y, LW_LOCK_EX, 0, 0, NULL, &c[0]);
+	r_settle();
+	CU_ASSERT_EQUAL(R.npark, 1);
+	r_move_map(y, 1);
+	r_apply(o0, 1);                         /* site 0 forgets y at once */
+	CU_ASSERT_EQUAL(r_master_holds(0, y, 2), -2);
+	r_apply(o21, 2);
+	CU_ASSERT_EQUAL(r_drops_stale(2), 0);
+	r_unpark();                             /* the epoch-1 GRANT from site 0 comes first */
+	CU_ASSERT_EQUAL(r_drops_stale(2), 1);
+	EXPECT_DONE(c[0], 0, LW_LOCK_EX);       /* from site 1 */
+	CU_ASSERT_EQUAL(r_ncomplete(2, (uint32_t)l, 0), 1);
+	CU_ASSERT_EQUAL(lw_site_held(R.site[2], R.lsid[2], y, strlen(y)), LW_LOCK_EX);
+	CU_ASSERT_EQUAL(r_master_holds(1, y, 2), LW_LOCK_EX);
+	CU_ASSERT(r_info(2).resends >= 1);
+	/* and it works on: site 0 asks site 1, site 2 gives way */
+	r_req(0, LW_REQ_LOCK, y, LW_LOCK_PR, 0, 0, NULL, &c[1]);
+	r_settle();
+	CU_ASSERT_EQUAL(r_nblocking(2, (uint32_t)l), 1);
+	r_req(2, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)l, NULL, &c[2]);
+	r_settle();
+	EXPECT_DONE(c[1], 0, LW_LOCK_PR);
+	r_fini();
+}
+
+/* The GRANT reaches the shadow before it applied the view: taken, then reported. */
+static void
+crossing_grant_early(void)
+{
+	static const int o0[] = { 0 }, o21[] = { 2, 1 };
+	uint64_t c[4];
+	const char *y;
+	int l;
+
+	r_init(3, 1);
+	y = r_watch(r_name(0, 0));
+	r_park(LW_MSG_GRANT, 0);
+	l = r_req(2, LW_REQ_LOCK, y, LW_LOCK_EX, 0, 0, NULL, &c[0]);
+	r_settle();
+	r_move_map(y, 1);
+	r_apply(o0, 1);
+	r_unpark();                             /* site 2 is still at epoch 1: it takes EX */
+	EXPECT_DONE(c[0], 0, LW_LOCK_EX);
+	r_req(0, LW_REQ_LOCK, y, LW_LOCK_PR, 0, 0, NULL, &c[1]);    /* to site 1, kept */
+	r_settle();
+	r_apply(o21, 2);
+	r_settle();
+	CU_ASSERT_EQUAL(r_master_holds(1, y, 2), LW_LOCK_EX);       /* from site 2's REPORT */
+	CU_ASSERT_PTR_NULL(r_done(c[1]));
+	CU_ASSERT_EQUAL(r_nblocking(2, (uint32_t)l), 1);
+	r_req(2, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)l, NULL, &c[2]);
+	r_settle();
+	EXPECT_DONE(c[1], 0, LW_LOCK_PR);
+	CU_ASSERT_EQUAL(r_ncomplete(2, (uint32_t)l, 0), 1);
+	r_fini();
+}
+
+/*
+ * A writer's DOWNGRADE reaches the old master after it applied the view:
+ * dropped there; the writer's copy of the value goes to the new master in
+ * a REPORT of mode IV and wins (highest version), but nobody holding CW or
+ * more vouches for it: it comes back marked not valid.
+ */
+static void
+crossing_downgrade(void)
+{
+	static const int o0[] = { 0 }, o21[] = { 2, 1 };
+	uint8_t v[LW_LVB_LEN] = "crossed";
+	uint64_t c[4];
+	const struct lw_event *ev;
+	const char *y;
+	int l;
+
+	r_init(3, 1);
+	y = r_watch(r_name(0, 0));
+	l = r_req(2, LW_REQ_LOCK, y, LW_LOCK_EX, 0, 0, NULL, &c[0]);
+	r_settle();
+	r_req(2, LW_REQ_UNLOCK, NULL, 0, LW_LKF_VALBLK, (uint32_t)l, v, &c[1]);
+	r_park(LW_MSG_DOWNGRADE, 2);
+	r_req(1, LW_REQ_LOCK, y, LW_LOCK_PR, LW_LKF_VALBLK, 0, NULL, &c[2]);  /* BAST: site 2 gives back */
+	r_settle();
+	CU_ASSERT_EQUAL(R.npark, 1);
+	CU_ASSERT_EQUAL(lw_site_held(R.site[2], R.lsid[2], y, strlen(y)), LW_LOCK_IV);
+	r_move_map(y, 1);
+	r_apply(o0, 1);
+	r_unpark();
+	CU_ASSERT_EQUAL(r_drops_stale(0), 1);
+	CU_ASSERT_PTR_NULL(r_done(c[2]));
+	r_apply(o21, 2);
+	r_settle();
+	EXPECT_DONE(c[2], 0, LW_LOCK_PR);
+	ev = r_done(c[2]);
+	CU_ASSERT_EQUAL(memcmp(ev->lvb, v, sizeof(v)), 0);
+	CU_ASSERT(ev->sbflags & LW_SBF_VALNOTVALID);
+	r_fini();
+}
+
+/* A CANCEL reaches the old master after it applied the view: dropped; the cancel completes once. */
+static void
+crossing_cancel(void)
+{
+	static const int o0[] = { 0 }, o21[] = { 2, 1 };
+	uint64_t c[4];
+	const char *y;
+	int l2;
+
+	r_init(3, 1);
+	y = r_watch(r_name(0, 0));
+	r_req(1, LW_REQ_LOCK, y, LW_LOCK_PR, 0, 0, NULL, &c[0]);
+	r_settle();
+	l2 = r_req(2, LW_REQ_LOCK, y, LW_LOCK_EX, 0, 0, NULL, &c[1]);  /* waits at site 0 */
+	r_settle();
+	r_park(LW_MSG_CANCEL, 2);
+	CU_ASSERT_EQUAL(r_req(2, LW_REQ_UNLOCK, NULL, 0, LW_LKF_CANCEL, (uint32_t)l2, NULL, &c[2]),
+			l2);
+	r_settle();
+	CU_ASSERT_PTR_NULL(r_done(c[1]));
+	r_move_map(y, 1);
+	r_apply(o0, 1);
+	r_unpark();
+	CU_ASSERT_EQUAL(r_drops_stale(0), 1);
+	r_apply(o21, 2);                        /* site 2 forgets its request: the cancel completes */
+	EXPECT_DONE(c[1], LW_ECANCEL, LW_LOCK_IV);
+	r_settle();
+	CU_ASSERT_EQUAL(r_ncomplete(2, (uint32_t)l2, LW_ECANCEL), 1);
+	CU_ASSERT_EQUAL(lw_site_held(R.site[2], R.lsid[2], y, strlen(y)), LW_LOCK_IV);
+	CU_ASSERT_EQUAL(r_master_holds(1, y, 1), LW_LOCK_PR);
+	CU_ASSERT_EQUAL(r_master_holds(1, y, 2), LW_LOCK_IV);
+	r_fini();
+}
+
+static void
+test_live_move_crossings(void)
+{
+	crossing_grant_late();
+	crossing_grant_early();
+	crossing_downgrade();
+	crossing_cancel();
+}
+
+/* --- a second view while a live move is rebuilding ---------------------------------- */
+
+static void
+test_second_view_during_live_move(void)
+{
+	static const int all[] = { 0, 1, 2 };
+	struct lw_site_stats st;
+	uint64_t c[4];
+	const char *y;
+	int l2;
+
+	r_init(3, 1);
+	y = r_watch(r_name(0, 0));
+	l2 = r_req(2, LW_REQ_LOCK, y, LW_LOCK_PR, 0, 0, NULL, &c[0]);
+	r_settle();
+	r_req(0, LW_REQ_LOCK, y, LW_LOCK_EX, 0, 0, NULL, &c[1]);   /* waits for site 2 */
+	r_settle();
+	CU_ASSERT_EQUAL(r_nblocking(2, (uint32_t)l2), 1);
+	/* y moves to site 1, which never hears site 2's REPORT_DONE of that view */
+	park_src = R.ids[2];
+	park_if = park_done_from;
+	r_move_map(y, 1);
+	r_apply(all, 3);
+	r_settle();
+	CU_ASSERT_EQUAL(r_info(1).phase, LW_REC_REBUILD);
+	CU_ASSERT_EQUAL(r_master_holds(1, y, 2), LW_LOCK_PR);
+	CU_ASSERT(r_info(1).kept_msgs >= 1);    /* site 0's REQUEST */
+	/* then to site 2: site 1 forgets what it rebuilt and kept */
+	r_move_map(y, 2);
+	r_apply(all, 3);
+	CU_ASSERT_EQUAL(r_info(1).frozen_buckets, 0);
+	CU_ASSERT_EQUAL(r_info(1).kept_msgs, 0);
+	CU_ASSERT_EQUAL(r_master_holds(1, y, 2), -2);
+	r_settle();
+	r_unpark();                             /* the late REPORT_DONEs of epoch 2: no effect */
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(r_info(i).phase, LW_REC_STABLE);
+		CU_ASSERT_EQUAL(r_info(i).unsettled_buckets, 0);
+		CU_ASSERT_EQUAL(r_info(i).epoch, 3);
+	}
+	CU_ASSERT_EQUAL(r_master_holds(2, y, 2), LW_LOCK_PR);
+	CU_ASSERT_PTR_NULL(r_done(c[1]));
+	/* the new master BASTs site 2 again; its client was told once already */
+	lw_site_get_stats(R.site[2], &st);
+	CU_ASSERT_EQUAL(st.rx[LW_MSG_BAST], 2);
+	CU_ASSERT_EQUAL(r_nblocking(2, (uint32_t)l2), 1);
+	r_req(2, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)l2, NULL, &c[2]);
+	r_settle();
+	EXPECT_DONE(c[1], 0, LW_LOCK_EX);
+	CU_ASSERT_EQUAL(r_master_holds(2, y, 0), LW_LOCK_EX);
+	r_fini();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -926,6 +1484,10 @@ main(int argc, char **argv)
 		  "newer_epoch_kept", test_newer_epoch_kept,
 		  "lease_expiry_fences", test_lease_expiry_fences,
 		  "bad_view_changes", test_bad_view_changes,
+		  "map_for_members", test_map_for_members,
+		  "rejoin_home_buckets", test_rejoin_home_buckets,
+		  "live_move_crossings", test_live_move_crossings,
+		  "second_view_during_live_move", test_second_view_during_live_move,
 		  NULL);
 	return lwt_run();
 }
