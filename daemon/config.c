@@ -146,7 +146,8 @@ scan_lines(struct ctx *x)
 
 enum sect { S_CLUSTER, S_NODE, S_MEMBER };
 
-static const char *const cluster_keys[] = { "name", "id", NULL };
+static const char *const cluster_keys[] = { "name", "id", "heartbeat_us", "suspect_us", "lease_us",
+	NULL };
 static const char *const node_keys[] = { "id", "workers", "udp_base_port", "poll",
 	"socket", "max_resources", "max_locks", "max_sessions", "cache_idle_us", "port", NULL };
 static const char *const member_keys[] = { "mac", "ip", "workers", "port", NULL };
@@ -270,7 +271,23 @@ parse_cluster(struct ctx *x, const struct section *s, struct lw_config *c)
 				    name);
 	strcpy(c->cluster_name, name);
 	c->cluster_id = 0;
-	return opt_u32(x, s, "id", 1, UINT32_MAX, &c->cluster_id);
+	rc = opt_u32(x, s, "id", 1, UINT32_MAX, &c->cluster_id);
+	if (rc == 0)
+		rc = opt_u32(x, s, "heartbeat_us", LW_CONFIG_MIN_TIMING_US, LW_CONFIG_MAX_TIMING_US,
+			     &c->heartbeat_us);
+	if (rc == 0)
+		rc = opt_u32(x, s, "suspect_us", LW_CONFIG_MIN_TIMING_US, LW_CONFIG_MAX_TIMING_US,
+			     &c->suspect_us);
+	if (rc == 0)
+		rc = opt_u32(x, s, "lease_us", LW_CONFIG_MIN_TIMING_US, LW_CONFIG_MAX_TIMING_US,
+			     &c->lease_us);
+	if (rc == 0 && c->suspect_us < 2 * c->heartbeat_us)
+		rc = fail(x, -EINVAL, "[cluster] suspect_us = %u: must be at least twice "
+			  "heartbeat_us (%u)", c->suspect_us, c->heartbeat_us);
+	if (rc == 0 && c->lease_us < 2 * c->heartbeat_us)
+		rc = fail(x, -EINVAL, "[cluster] lease_us = %u: must be at least twice "
+			  "heartbeat_us (%u)", c->lease_us, c->heartbeat_us);
+	return rc;
 }
 
 /* A DPDK device name (may be absent: dst stays empty). */
@@ -548,6 +565,9 @@ lw_config_defaults(struct lw_config *c)
 	c->max_locks = LW_CONFIG_DEF_LOCKS;
 	c->max_sessions = LW_CONFIG_DEF_SESSIONS;
 	c->cache_idle_us = LW_CONFIG_DEF_CACHE_IDLE_US;
+	c->heartbeat_us = LW_CONFIG_DEF_HEARTBEAT_US;
+	c->suspect_us = LW_CONFIG_DEF_SUSPECT_US;
+	c->lease_us = LW_CONFIG_DEF_LEASE_US;
 }
 
 const char *

@@ -2,7 +2,9 @@
 /*
  * config.h — the configuration of lockwired, loaded from an INI file.
  *
- *   [cluster]            name, id                       (both required)
+ *   [cluster]            name, id (both required), heartbeat_us,
+ *                        suspect_us, lease_us (membership timing; every
+ *                        node must agree)
  *   [node]               id (required), workers, udp_base_port, poll,
  *                        socket, max_resources, max_locks, max_sessions,
  *                        cache_idle_us, port            (defaults below)
@@ -47,6 +49,12 @@
 #define LW_CONFIG_DEF_LOCKS         65536u
 #define LW_CONFIG_DEF_SESSIONS      1024u
 #define LW_CONFIG_DEF_CACHE_IDLE_US 0u        /**< 0: keep cached modes */
+/* Defaults of the optional [cluster] keys (docs/membership.md). */
+#define LW_CONFIG_DEF_HEARTBEAT_US  5000u     /**< heartbeat period */
+#define LW_CONFIG_DEF_SUSPECT_US    100000u   /**< silence that makes a node suspected */
+#define LW_CONFIG_DEF_LEASE_US      100000u   /**< a node grants this long after a majority heard it */
+#define LW_CONFIG_MIN_TIMING_US     100u
+#define LW_CONFIG_MAX_TIMING_US     60000000u
 
 /** How workers poll their queues. */
 enum lw_poll_mode {
@@ -67,6 +75,9 @@ struct lw_config_node {
 struct lw_config {
 	char     cluster_name[LW_CONFIG_NAME_LEN]; /**< 1..63 of [A-Za-z0-9._-] */
 	uint32_t cluster_id;            /**< nonzero */
+	uint32_t heartbeat_us;          /**< membership heartbeat period */
+	uint32_t suspect_us;            /**< a node silent this long is suspected */
+	uint32_t lease_us;              /**< lease length */
 	uint8_t  node_id;               /**< this node, 1..255 */
 	uint32_t workers;               /**< 1..32 */
 	uint16_t udp_base_port;         /**< worker w uses udp_base_port + w */

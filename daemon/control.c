@@ -3,13 +3,12 @@
  * control.c — lockwired's control loop (main lcore) and client socket.
  *
  * DESIGN
- * Membership is static for now: the members are the configuration's
- * nodes. Every hb_interval the control loop asks worker 0 to send a
- * HEARTBEAT to every peer (the workers own the NIC queues); heartbeats
- * received by any worker are counted per node, and a member is "up" while
- * its last one is younger than hb_timeout. all_up (every member heard
- * from) starts the built-in driver. Views, leases and recovery build on
- * this (recovery/).
+ * Membership runs here (view.c, recovery/membership.h): each round feeds
+ * the membership protocol its messages and the time, publishes views and
+ * the lease to the workers. A member is "up" while it is in the installed
+ * view; all_up (every configured node in the view) starts the built-in
+ * driver. Every hb_interval the loop also asks worker 0 to send a
+ * HEARTBEAT frame to every peer (data-plane liveness, counted per node).
  *
  * The client socket (a Unix SOCK_SEQPACKET socket at [node] socket) is
  * bound at start so that the path is claimed: a path held by a live process
@@ -20,6 +19,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -105,11 +106,14 @@ lw_control_close(struct lw_node *n)
 		unlink(n->telemetry_link);
 }
 
-/* Heartbeats received per member, over every worker; who is up. */
+/* Who is up: a member of the installed view (heartbeat frames are counted too). */
 static void
 members_update(struct lw_node *n, uint64_t now)
 {
+	const struct lw_ms_info *mi = &n->msi;
 	unsigned int id, i, up = 0, all = 0;
+
+	lw_ms_info(n->ms, &n->msi);	/* the telemetry thread reads this copy */
 
 	for (id = 1; id < LW_PIO_MAX_NODES; id++) {
 		struct lw_member *m = &n->members[id];
@@ -132,17 +136,33 @@ members_update(struct lw_node *n, uint64_t now)
 		}
 		m->hb_rx = rx;
 		m->last_hb_ns = last;
-		m->up = rx > 0 && now - last < n->hb_timeout_ns;
+		m->up = mi->node[id].state == LW_MS_NODE_MEMBER;
 		if (m->up)
 			up++;
 		if (m->up != was)
 			LW_LOG(NOTICE, "node %u is %s", id, m->up ? "up" : "unreachable");
 	}
+	(void)now;
+	(void)all;
 	n->members_up = up;
-	if (up == all && !n->all_up) {
-		n->all_up = 1;
-		LW_LOG(NOTICE, "all %u members up", all);
-	}
+}
+
+/*
+ * The control thread renews the lease: starved by busy workers on a shared
+ * machine for a lease's length, the node would fence itself though nothing
+ * failed. A real-time priority (it sleeps 1 ms per round, so it takes
+ * little) keeps it on time; without the right to it, say so and go on.
+ */
+static void
+control_priority(void)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	int rc = pthread_setschedparam(pthread_self(), SCHED_RR, &sp);
+
+	if (rc != 0)
+		LW_LOG(WARNING, "control thread keeps its normal priority (%s): on a busy "
+		       "machine, set [cluster] lease_us with room for scheduling delays",
+		       strerror(rc));
 }
 
 void
@@ -150,6 +170,8 @@ lw_control_loop(struct lw_node *n)
 {
 	uint64_t next_hb = 0;
 	struct timespec ts = { 0, 1000000 };
+
+	control_priority();
 
 	while (!n->stop) {
 		uint64_t now = lw_now_ns();
@@ -159,6 +181,7 @@ lw_control_loop(struct lw_node *n)
 			n->hb_tx++;
 			next_hb = now + n->hb_interval_ns;
 		}
+		lw_view_poll(n, now);
 		members_update(n, now);
 		if (n->listen_fd >= 0)
 			lw_sessions_poll(n);

@@ -53,6 +53,7 @@ RTE_LOG_REGISTER(lw_logtype_daemon, lockwire.daemon, INFO);
 static struct lw_node node;
 static struct rte_mempool *pools[LW_TOPO_MAX_SOCKETS];
 static long long cache_idle_us = -1;   /* --cache-idle-us: overrides the file */
+static uint32_t rx_loss_ppm;            /* --rx-loss: fault injection */
 
 static void
 on_signal(int sig)
@@ -71,7 +72,9 @@ usage(const char *prog)
 	       "                       lvb, remote, local, log, only-node, seed, delay)\n"
 	       "  --driver-out PREFIX  write the driver's results to PREFIX.nN.wW.json (+ .dlog)\n"
 	       "  --cache-idle-us N    give back cached modes unused for N us (overrides the file;\n"
-	       "                       1: practically no caching)\n"
+"                       1: practically no caching)\n"
+	       "  --rx-loss PPM        test only: drop PPM per million received frames (lossy\n"
+	       "                       links where tc netem is missing; counted as injected)\n"
 	       "  --help               this text\n", prog);
 }
 
@@ -83,6 +86,7 @@ parse_args(int argc, char **argv)
 		{ "driver", required_argument, NULL, 'd' },
 		{ "driver-out", required_argument, NULL, 'o' },
 		{ "cache-idle-us", required_argument, NULL, 'i' },
+		{ "rx-loss", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -115,6 +119,19 @@ parse_args(int argc, char **argv)
 					optarg, (unsigned long long)LW_CONFIG_MAX_CACHE_IDLE_US);
 				return -EINVAL;
 			}
+			break;
+		}
+		case 'l': {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || optarg[0] == '-' || v > 1000000) {
+				fprintf(stderr, "lockwired: --rx-loss %s: must be 0..1000000\n", optarg);
+				return -EINVAL;
+			}
+			rx_loss_ppm = (uint32_t)v;
 			break;
 		}
 		case 'h':
@@ -259,6 +276,8 @@ start(void)
 	pc.name = "lw";
 	pc.cluster = node.cfg.cluster_id;
 	pc.epoch = node.epoch;
+	pc.incarnation = node.incarnation;
+	pc.rx_loss_ppm = rx_loss_ppm;
 	pc.node = node.cfg.node_id;
 	pc.nworkers = (uint8_t)node.nworkers;
 	pc.base_port = node.cfg.udp_base_port;
@@ -280,6 +299,11 @@ start(void)
 			fprintf(stderr, "lockwired: worker %u: %s\n", i, strerror(-rc));
 			return 1;
 		}
+	}
+	rc = lw_view_setup(&node);
+	if (rc != 0) {
+		fprintf(stderr, "lockwired: membership set-up: %s\n", strerror(-rc));
+		return 1;
 	}
 	rc = lw_control_listen(&node);
 	if (rc != 0) {
@@ -311,6 +335,7 @@ stop_all(bool running)
 	rte_eal_mp_wait_lcore();
 	lw_control_close(&node);
 	lw_sessions_fini(&node);
+	lw_view_free(&node);
 	for (i = 0; i < node.nworkers; i++) {
 		lw_worker_free(node.workers[i]);
 		node.workers[i] = NULL;
@@ -361,7 +386,8 @@ main(int argc, char **argv)
 	if (cache_idle_us >= 0)
 		node.cfg.cache_idle_us = (uint64_t)cache_idle_us;
 	node.nworkers = node.cfg.workers;
-	node.epoch = 1;
+	node.epoch = 0;                    /* views start at 1 (view.c) */
+	node.incarnation = lw_view_new_incarnation();
 	node.hb_interval_ns = 10000000u;   /* 10 ms */
 	node.hb_timeout_ns = 500000000u;   /* 500 ms */
 	lw_clock_init();

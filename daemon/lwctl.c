@@ -8,6 +8,7 @@
  *
  *   status             /lockwire/node as one line, then its other keys
  *   members            /lockwire/members as a table
+ *   view               /lockwire/view (epoch, leader, lease, members, recovery)
  *   stats [WORKER]     /lockwire/stats[,WORKER], one aligned line per counter
  *   resource NAME      /lockwire/resource,NAME, one block per resource
  *   lockdump [--resource NAME] [--worker W] [--lockspace LS]
@@ -84,6 +85,7 @@ static const struct command {
 	{"status",   "/lockwire/node",     0, 0, lwctl_print_status},
 	{"members",  "/lockwire/members",  0, 0, lwctl_print_members},
 	{"stats",    "/lockwire/stats",    0, 1, lwctl_print_stats},
+	{"view",     "/lockwire/view",     0, 0, lwctl_print_stats},
 	{"sessions", "/lockwire/sessions", 0, 0, lwctl_print_sessions},
 	{"resource", "/lockwire/resource", 1, 1, print_resource},
 	{"lockdump", "/lockwire/lockdump", 0, 7, NULL},     /* run_lockdump */
@@ -114,6 +116,7 @@ usage(FILE *f)
 		"commands:\n"
 		"  status             the node: cluster, state, epoch, workers, members up\n"
 		"  members            the cluster members and their heartbeats\n"
+		"  view               the view: epoch, leader, lease, members, recovery phase\n"
 		"  stats [WORKER]     the node's counters, or one worker's\n"
 		"  sessions           client sessions: worker, pid, program, counters\n"
 		"  resource NAME      what the node knows of resource NAME: master, LVB,\n"

@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "driver.h"
+#include "membership.h"
 #include "session.h"
 #include "site.h"
 #include "wio.h"
@@ -87,6 +88,13 @@ struct lw_worker {
 	/* control -> worker */
 	volatile uint32_t hb_want;           /* heartbeat number to send (worker 0) */
 	uint32_t hb_sent;
+	struct rte_ring *view_ring;          /* views to apply (view.c) */
+	uint32_t fence_seen;                 /* node->fence_seq handled */
+	uint64_t lease_cur;                  /* the lease the site has */
+	uint64_t lease_fenced;               /* lease_cur + 1 once fenced for it */
+	volatile uint32_t view_epoch;        /* the view the site applied last */
+	volatile uint64_t view_errors;       /* views the site refused */
+	struct lw_rec_info rec;              /* refreshed with sst */
 	/* telemetry <-> worker: req_seq != done_seq while a request waits */
 	volatile uint32_t req_seq;
 	volatile uint32_t done_seq;
@@ -128,6 +136,16 @@ struct lw_node {
 	uint64_t hb_timeout_ns;
 	uint64_t hb_tx;
 	struct lw_member members[LW_PIO_MAX_NODES];
+	/* membership (view.c) */
+	struct lw_ms *ms;
+	uint32_t incarnation;
+	struct lw_ms_view view;              /* the installed view (epoch 0: none) */
+	uint16_t all_sites[LW_MAX_SITES];    /* every configured site */
+	unsigned int nall_sites;
+	volatile uint64_t lease_until;       /* workers may grant until then */
+	volatile uint32_t fence_seq;         /* bumped: every worker fences */
+	uint64_t views, fences, ctl_drops;
+	struct lw_ms_info msi;               /* control's copy of lw_ms_info, each round */
 	unsigned int members_up;
 	int listen_fd;
 	struct lw_csess *sessions;           /* control: every session from accept to free */
@@ -153,6 +171,13 @@ int  lw_worker_call(struct lw_worker *w, struct lw_wreq *r, unsigned int timeout
 void lw_control_loop(struct lw_node *n);
 int  lw_control_listen(struct lw_node *n);
 void lw_control_close(struct lw_node *n);
+
+/* view.c */
+uint32_t lw_view_new_incarnation(void);
+int  lw_view_setup(struct lw_node *n);
+void lw_view_free(struct lw_node *n);
+void lw_view_poll(struct lw_node *n, uint64_t now);
+bool lw_view_worker_poll(struct lw_worker *w, uint64_t now);
 
 /* telemetry.c */
 int  lw_telemetry_register(struct lw_node *n);

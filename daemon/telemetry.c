@@ -4,6 +4,7 @@
  *
  *   /lockwire/node            this node: cluster, id, epoch, state, members up
  *   /lockwire/members         every member: up, heartbeats, last heartbeat age
+ *   /lockwire/view            the view, lease, members' states, workers' recovery
  *   /lockwire/stats[,W]       counters summed over workers (or worker W)
  *   /lockwire/resource,NAME   one resource at every worker of this node;
  *                             NAME alone searches the lockspaces open here,
@@ -104,6 +105,79 @@ cmd_node(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "members_up", n->members_up);
 	rte_tel_data_add_dict_u64(d, "ports", n->nports);
 	rte_tel_data_add_dict_u64(d, "driver", n->drv.enabled);
+	return 0;
+}
+
+/* /lockwire/view: the installed view, its members, the lease, each worker's recovery. */
+static int
+cmd_view(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct lw_node *n = tnode;
+	const struct lw_ms_info *mi = &n->msi;
+	uint64_t now = lw_now_ns(), lease = n->lease_until;
+	struct rte_tel_data *c;
+	unsigned int id, i;
+	char key[16];
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "epoch", mi->epoch);
+	rte_tel_data_add_dict_u64(d, "leader", mi->leader);
+	rte_tel_data_add_dict_string(d, "phase", lw_ms_phase_name(mi->phase));
+	rte_tel_data_add_dict_u64(d, "incarnation", mi->incarnation);
+	rte_tel_data_add_dict_u64(d, "lease_left_us", lease > now ? (lease - now) / 1000u : 0);
+	rte_tel_data_add_dict_u64(d, "views", mi->views);
+	rte_tel_data_add_dict_u64(d, "fences", mi->fences);
+	rte_tel_data_add_dict_u64(d, "proposals", mi->proposals);
+	rte_tel_data_add_dict_u64(d, "bad_msgs", mi->bad_msgs);
+	rte_tel_data_add_dict_u64(d, "ctl_drops", n->ctl_drops);
+	for (id = 1; id < LW_PIO_MAX_NODES; id++) {
+		const struct lw_ms_node_info *ni = &mi->node[id];
+
+		if (!n->members[id].present)
+			continue;
+		c = rte_tel_data_alloc();
+		if (c == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_string(c, "state", id == n->cfg.node_id ? "self" :
+					     lw_ms_node_state_name(ni->state));
+		rte_tel_data_add_dict_u64(c, "in_view", lw_ms_has(mi->members, id));
+		rte_tel_data_add_dict_u64(c, "incarnation", ni->inc);
+		rte_tel_data_add_dict_u64(c, "epoch", ni->epoch);
+		rte_tel_data_add_dict_u64(c, "owner", n->view.owner[id]);
+		rte_tel_data_add_dict_u64(c, "heard_us", ni->heard_ns && now > ni->heard_ns ?
+					  (now - ni->heard_ns) / 1000u : 0);
+		snprintf(key, sizeof(key), "node%u", id);
+		rte_tel_data_add_dict_container(d, key, c, 0);
+	}
+	for (i = 0; i < n->nworkers; i++) {
+		const struct lw_worker *w = n->workers[i];
+		const struct lw_rec_info *r = &w->rec;
+
+		c = rte_tel_data_alloc();
+		if (c == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "epoch", r->epoch);
+		rte_tel_data_add_dict_string(c, "phase", lw_rec_phase_name(r->phase));
+		rte_tel_data_add_dict_u64(c, "frozen_buckets", r->frozen_buckets);
+		rte_tel_data_add_dict_u64(c, "unsettled_buckets", r->unsettled_buckets);
+		rte_tel_data_add_dict_u64(c, "done_missing", r->done_missing);
+		rte_tel_data_add_dict_u64(c, "kept_msgs", r->kept_msgs);
+		rte_tel_data_add_dict_u64(c, "views", r->views);
+		rte_tel_data_add_dict_u64(c, "view_errors", w->view_errors);
+		rte_tel_data_add_dict_u64(c, "reports_tx", r->reports_tx);
+		rte_tel_data_add_dict_u64(c, "reports_rx", r->reports_rx);
+		rte_tel_data_add_dict_u64(c, "purged", r->purged);
+		rte_tel_data_add_dict_u64(c, "lvb_invalidated", r->lvb_invalidated);
+		rte_tel_data_add_dict_u64(c, "resends", r->resends);
+		rte_tel_data_add_dict_u64(c, "fenced", r->fenced);
+		rte_tel_data_add_dict_u64(c, "revoked", r->revoked);
+		snprintf(key, sizeof(key), "worker%u", i);
+		rte_tel_data_add_dict_container(d, key, c, 0);
+	}
 	return 0;
 }
 
@@ -245,6 +319,7 @@ put_stats(struct rte_tel_data *d, const struct sums *s)
 	U("msgs_tx", io->msgs_tx);
 	U("bad_msgs", io->bad_msgs);
 	U("multiseg", io->multiseg);
+	U("rx_injected", io->rx_injected);
 	U("queued_msgs", io->queued);
 	U("queued_msgs_max", io->queued_max);
 	U("queue_grow", io->queue_grow);
@@ -742,6 +817,8 @@ lw_telemetry_register(struct lw_node *n)
 		"This node: cluster, id, epoch, state, workers, members up. No parameters.");
 	rc |= rte_telemetry_register_cmd("/lockwire/members", cmd_members,
 		"Cluster members: up, heartbeats received/sent, last heartbeat age. No parameters.");
+	rc |= rte_telemetry_register_cmd("/lockwire/view", cmd_view,
+		"View: epoch, leader, lease left, members, workers' recovery. No parameters.");
 	rc |= rte_telemetry_register_cmd("/lockwire/stats", cmd_stats,
 		"Counters summed over workers. Parameter: worker index (optional).");
 	rc |= rte_telemetry_register_cmd("/lockwire/resource", cmd_resource,

@@ -13,6 +13,7 @@
  *   3. the site's outputs: messages -> lw_wio_send, events -> the client
  *      sessions' completion rings or the driver; sleeping clients woken;
  *   4. lw_wio_flush: staged frames out, retransmissions, acks;
+ *   0. orders from control (view.c): fence, views to apply, the lease;
  *   5. a request from the telemetry thread, heartbeats asked by control;
  *   6. idle handling: busy mode spins; adaptive mode pauses after a few
  *      empty iterations and sleeps (up to 100 us, never past a deadline)
@@ -53,6 +54,7 @@ lw_worker_setup(struct lw_node *n, unsigned int idx, unsigned int lcore)
 	w->idx = idx;
 	w->lcore = lcore;
 	w->socket = sock;
+	w->lease_cur = UINT64_MAX;	/* the first poll sets the site's lease: 0, fenced until a view */
 	n->workers[idx] = w;
 	memset(&sc, 0, sizeof(sc));
 	snprintf(name, sizeof(name), "lw_s%u", idx);
@@ -243,6 +245,10 @@ lw_worker_main(void *arg)
 		bool did = false;
 
 		w->in.n = 0;
+		if (lw_view_worker_poll(w, now)) {
+			route_outputs(w, now);
+			did = true;
+		}
 		/* outputs are routed after each site call, so the driver sees
 		 * (and logs) a call's events before anything else happens */
 		if (lw_wio_rx(w->wio, now, &w->in) > 0) {
@@ -285,6 +291,7 @@ lw_worker_main(void *arg)
 		w->loops++;
 		if (now - w->sst_at > STATS_NS) {
 			lw_site_get_stats(w->site, &w->sst);
+			lw_site_rec_info(w->site, &w->rec);
 			w->sst_at = now;
 		}
 		if (did) {

@@ -10,6 +10,8 @@
 #   scripts/cluster.sh status [--dir DIR]
 #   scripts/cluster.sh kill K [--dir DIR]
 #   scripts/cluster.sh restart K [--dir DIR] [--timeout S]
+#   scripts/cluster.sh netem K "SPEC"|off [--dir DIR]      (tap only)
+#   scripts/cluster.sh cut K | heal K [--dir DIR]           (tap only)
 #
 # Defaults: memif, W=1, DIR=/tmp/lockwire-cluster, BUILDDIR=build/release
 # (set up and built when lockwired or lwctl is missing), S=30 seconds.
@@ -26,7 +28,11 @@
 # (status also takes --build); exit 0 when all run. kill K: SIGKILL node K
 # (a crash; its exit code is recorded). restart K: start node K again with
 # its configuration and wait until it is ready and every running node sees
-# all running members up; prints "node K socket ...".
+# all running members up; prints "node K socket ...". netem K SPEC: tc
+# netem on node K's tap (SPEC as tc takes it, e.g. "loss 5%"; every frame
+# to node K goes through it, so one on every node drops that share of all
+# traffic); netem K off removes it. cut K: take node K's tap out of the
+# bridge (a partition: K alone on one side); heal K: put it back.
 # tap needs root. Names (bridge, taps, DPDK file prefixes) carry a hash of DIR.
 set -euo pipefail
 
@@ -497,6 +503,35 @@ cmd_kill() {
 	say "node $k killed (SIGKILL, pid $pid)"
 }
 
+tap_only() {
+	[ "$(env_get transport)" = tap ] || die "$COMMAND needs a tap cluster (this one is $(env_get transport))"
+	ip link show "$(tap_name "$1")" >/dev/null 2>&1 || die "node $1 of $DIR has no tap"
+}
+
+cmd_netem() {
+	local k=$1 spec=$2 t
+	tap_only "$k"
+	t=$(tap_name "$k")
+	tc qdisc del dev "$t" root 2>/dev/null || true
+	if [ "$spec" != off ]; then
+		# shellcheck disable=SC2086 # SPEC is split into tc's words on purpose
+		tc qdisc add dev "$t" root netem $spec || die "tc netem $spec on $t failed"
+	fi
+	say "node $k: netem ${spec}"
+}
+
+cmd_cut() {
+	tap_only "$1"
+	ip link set dev "$(tap_name "$1")" nomaster || die "cannot take $(tap_name "$1") out of $BRIDGE"
+	say "node $1 cut off"
+}
+
+cmd_heal() {
+	tap_only "$1"
+	ip link set dev "$(tap_name "$1")" master "$BRIDGE" || die "cannot put $(tap_name "$1") back"
+	say "node $1 linked again"
+}
+
 ready_count() { grep -c "^lockwired: node $1 ready" "$DIR/node$1.log" 2>/dev/null || true; }
 
 # running_see_up N: every running node counts at least N members up.
@@ -599,12 +634,17 @@ case $COMMAND in
 	exit 0
 	;;
 start | stop | status) ;;
-kill | restart)
+kill | restart | cut | heal | netem)
 	[ $# -ge 1 ] && [[ $1 =~ ^[0-9]+$ ]] || usage_error "$COMMAND needs a node number"
 	NODE_ARG=$1
 	shift
+	if [ "$COMMAND" = netem ]; then
+		[ $# -ge 1 ] || usage_error "netem needs a SPEC (or off)"
+		NETEM_SPEC=$1
+		shift
+	fi
 	;;
-"") usage_error "no command (start, stop, status, kill or restart)" ;;
+"") usage_error "no command (start, stop, status, kill, restart, netem, cut or heal)" ;;
 *) usage_error "unknown command '$COMMAND'" ;;
 esac
 
@@ -654,4 +694,7 @@ stop) cmd_stop ;;
 status) cmd_status ;;
 kill) cmd_kill "$NODE_ARG" ;;
 restart) cmd_restart "$NODE_ARG" ;;
+netem) cmd_netem "$NODE_ARG" "$NETEM_SPEC" ;;
+cut) cmd_cut "$NODE_ARG" ;;
+heal) cmd_heal "$NODE_ARG" ;;
 esac

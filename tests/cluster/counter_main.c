@@ -6,6 +6,12 @@
  *   counter --socket S --res NAME --iters N --file F    the counter in a file
  *   counter --socket S --res NAME --iters N --lvb       the counter in the LVB
  *   counter --socket S --res NAME --read-lvb            print the LVB counter
+ *   counter --socket S --res NAME --hold                take EX, print "held", wait;
+ *                                                       exit 3 when it is revoked (-ENOLCK)
+ *   ... --stamp FILE     append the wall-clock time (ns) of every EX grant
+ *
+ * --hold plays a node's client that dies holding the lock (the failover
+ * test kills it with its node); --stamp tells when grants resumed.
  *
  * N times: take EX on NAME (a new lock each time), read the counter,
  * yield the CPU (so that a second holder, if the lock let one in, would
@@ -28,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lockwire.h"
@@ -38,10 +45,26 @@ struct args {
 	const char *socket;
 	const char *res;
 	const char *file;
+	const char *stamp;
 	unsigned long iters;
 	bool lvb;
 	bool read_lvb;
+	bool hold;
 };
+
+static FILE *stamps;
+
+static void
+stamp(void)
+{
+	struct timespec ts;
+
+	if (stamps == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(stamps, "%lld\n", (long long)ts.tv_sec * 1000000000ll + ts.tv_nsec);
+	fflush(stamps);
+}
 
 static int
 fail(const char *what, int rc)
@@ -121,6 +144,7 @@ run(struct lw_ls *ls, const struct args *a, int fd)
 		rc = lw_lock_wait(ls, LW_LOCK_EX, &lk, flags, a->res, len, NULL, NULL, NULL);
 		if (rc != 0)
 			return fail("lock EX", rc);
+		stamp();
 		if (a->lvb ? bump_lvb(&lk, &last) : bump_file(fd))
 			return 1;
 		rc = lw_unlock_wait(ls, lk.sb_lkid, flags, &lk);
@@ -128,6 +152,41 @@ run(struct lw_ls *ls, const struct args *a, int fd)
 			return fail("unlock", rc);
 	}
 	return 0;
+}
+
+/* Take EX and keep it: until killed, or until the node revokes it (-ENOLCK: exit 3). */
+static volatile int hold_asts;
+
+static void
+hold_ast(void *arg)
+{
+	(void)arg;
+	hold_asts++;
+}
+
+static int
+hold(struct lw_client *c, struct lw_ls *ls, const struct args *a)
+{
+	struct lw_lksb lk = { 0 };
+	int rc;
+
+	rc = lw_lock(ls, LW_LOCK_EX, &lk, 0, a->res, (unsigned int)strlen(a->res), 0,
+		     hold_ast, NULL, NULL, NULL);
+	if (rc != 0)
+		return fail("lock EX", rc);
+	while (hold_asts == 0)
+		if ((rc = lw_dispatch(c, 100)) < 0)
+			return fail("dispatch", rc);
+	if (lk.sb_status != 0)
+		return fail("lock EX", lk.sb_status);
+	printf("held\n");
+	fflush(stdout);
+	while (hold_asts == 1)
+		if ((rc = lw_dispatch(c, 100)) < 0)
+			return fail("dispatch", rc);
+	fprintf(stderr, "counter[%d]: lock lost: %d (%s)\n", (int)getpid(), lk.sb_status,
+		lk.sb_status == -ENOLCK ? "ENOLCK" : "unexpected");
+	return lk.sb_status == -ENOLCK ? 3 : 1;
 }
 
 /* Print the LVB counter (PR, VALBLK). */
@@ -163,6 +222,8 @@ parse(int argc, char **argv, struct args *a)
 		{ "file", required_argument, NULL, 'f' },
 		{ "lvb", no_argument, NULL, 'l' },
 		{ "read-lvb", no_argument, NULL, 'R' },
+		{ "hold", no_argument, NULL, 'H' },
+		{ "stamp", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -176,11 +237,14 @@ parse(int argc, char **argv, struct args *a)
 		case 'f': a->file = optarg; break;
 		case 'l': a->lvb = true; break;
 		case 'R': a->read_lvb = true; break;
+		case 'H': a->hold = true; break;
+		case 't': a->stamp = optarg; break;
 		default: return -1;
 		}
 	}
 	if (optind != argc || a->socket == NULL || a->res == NULL ||
-	    a->read_lvb + a->lvb + (a->file != NULL) != 1 || (!a->read_lvb && a->iters == 0))
+	    a->read_lvb + a->lvb + (a->file != NULL) + a->hold != 1 ||
+	    (!a->read_lvb && !a->hold && a->iters == 0))
 		return -1;
 	return 0;
 }
@@ -195,18 +259,20 @@ main(int argc, char **argv)
 
 	if (parse(argc, argv, &a) != 0) {
 		fprintf(stderr, "usage: %s --socket S --res NAME (--iters N (--file F | --lvb) | "
-			"--read-lvb)\n", argv[0]);
+			"--read-lvb | --hold) [--stamp FILE]\n", argv[0]);
 		return 2;
 	}
 	if (a.file != NULL && (fd = open(a.file, O_RDWR | O_CLOEXEC)) < 0)
 		return fail(a.file, -errno);
+	if (a.stamp != NULL && (stamps = fopen(a.stamp, "a")) == NULL)
+		return fail(a.stamp, -errno);
 	c = lw_connect(a.socket);
 	if (c == NULL)
 		return fail("lw_connect", -errno);
 	rc = lw_ls_open(c, "counter", &ls);
 	if (rc != 0)
 		return fail("lw_ls_open", rc);
-	rc = a.read_lvb ? read_lvb(ls, &a) : run(ls, &a, fd);
+	rc = a.hold ? hold(c, ls, &a) : a.read_lvb ? read_lvb(ls, &a) : run(ls, &a, fd);
 	lw_disconnect(c);
 	if (fd >= 0)
 		close(fd);
