@@ -68,6 +68,7 @@ sim_do_submit(struct sim *S, struct actor *a, struct lw_req *r, uint32_t res, ui
 			a->pres = res;
 			a->pmode = r->mode;
 			a->pflags = r->flags;
+			a->ptmo = r->timeout_us;
 			a->psince = S->now;
 			a->cancel_out = 0;
 		}
@@ -94,6 +95,16 @@ after_submit(struct sim *S, struct actor *a, const struct lw_req *r, uint8_t pk)
 	if (r->rc == -ENOMEM) {
 		S->enomem++;
 		sim_wake(S, a, sim_rng_range(&S->rng, 20, 200) * US);
+		return;
+	}
+	if (r->rc == -ENOLCK && S->F.spec != 0 &&
+	    S->F.node[lw_site_node(S->site[a->site].id)].fenced) {
+		/* the node lost its lease: nothing is granted until it rejoins */
+		S->F.enolck_refused++;
+		if (S->stopping)
+			a->done = 1;
+		else
+			sim_wake(S, a, sim_rng_range(&S->rng, 500, 1500) * US);
 		return;
 	}
 	sim_fail(S, SV_REJECT, "%s refused a valid %s (actor a%u, lkid %#x, mode %s, flags %s): %s",
@@ -293,6 +304,15 @@ counter_read(struct sim *S, struct actor *a, const struct lw_event *ev)
 		sim_fail(S, SV_COUNTER, "actor a%u: counter granted EX with VALBLK but no value block",
 		     a->id);
 		v = S->ctr_incr;
+	} else if ((ev->sbflags & LW_SBF_VALNOTVALID) && S->F.spec != 0) {
+		/*
+		 * A loss took the value (the checker allowed it or failed the
+		 * run): increments that landed and increments lost with an EX
+		 * holder cannot be told apart, so the count starts again from
+		 * the committed increments.
+		 */
+		v = S->ctr_incr;
+		S->ctr_rederived++;
 	} else if (ev->sbflags & LW_SBF_VALNOTVALID) {
 		if (S->ctr_incr != 0)
 			sim_fail(S, SV_COUNTER, "actor a%u: counter value block not valid after %" PRIu64
@@ -328,6 +348,20 @@ actor_event(struct sim *S, struct actor *a, const struct lw_event *ev)
 {
 	int i;
 
+	if (ev->type == LW_EV_COMPLETE && ev->status == -ENOLCK) {
+		/* the site fenced itself: the lock is gone, with its request */
+		i = held_index(a, ev->lkid);
+		if (i >= 0)
+			held_remove(a, (uint32_t)i);
+		if (a->pk != PK_NONE && a->plkid == ev->lkid) {
+			a->pk = PK_NONE;
+			a->cancel_out = 0;
+		}
+		if (a->final_read == 2 && a->nh == 0)
+			a->final_read = 1;
+		sim_wake(S, a, sim_rng_range(&S->rng, 500, 1500) * US);
+		return;
+	}
 	if (ev->type == LW_EV_BLOCKING) {
 		S->basts++;
 		i = held_index(a, ev->lkid);
@@ -451,7 +485,7 @@ actor_act(struct sim *S, struct actor *a)
 			uint64_t enomem = S->enomem;
 			issue_new(S, a, a->sweep_pos, LW_LOCK_EX, LW_LKF_VALBLK, 0);
 			if (S->enomem == enomem)      /* refused for room: try it again later */
-				a->sweep_pos += S->nact;
+				a->sweep_pos += S->sweep_stride ? S->sweep_stride : S->nact;
 		} else {
 			a->done = 1;
 		}
@@ -504,6 +538,11 @@ actor_cancel(struct sim *S, struct actor *a, uint64_t cookie)
 		return;
 	sim_chk_set_res(S->chk, a->pres);
 	if (a->cancel_out) {
+		if (S->now - a->cancel_at >= CANCEL_DONE_NS && !sim_faults_stable(S, CANCEL_DONE_NS)) {
+			/* recovery holds requests and cancels: look again once it is over */
+			sim_push(S, S->now + CANCEL_DONE_NS, EV_CANCEL, a->id, cookie);
+			return;
+		}
 		if (S->now - a->cancel_at >= CANCEL_DONE_NS) {
 			sim_fail(S, SV_LIVENESS, "actor a%u on %s: cancel of lkid %#x accepted %" PRIu64
 			     " ns ago, and its request (cookie %" PRIu64 ") is still pending", a->id,
@@ -515,7 +554,8 @@ actor_cancel(struct sim *S, struct actor *a, uint64_t cookie)
 		sim_push(S, a->cancel_at + CANCEL_DONE_NS, EV_CANCEL, a->id, cookie);
 		return;
 	}
-	if (S->now - a->psince >= PATIENCE_NS && sim_chk_stalled(S->chk, a->pres, STALL_QUIET_NS))
+	if (S->now - a->psince >= PATIENCE_NS && sim_faults_stable(S, STALL_QUIET_NS) &&
+	    sim_chk_stalled(S->chk, a->pres, STALL_QUIET_NS))
 		return;
 	if (S->sweeping) {
 		/* nothing else runs: the request must be granted; no cancel, look again later */
@@ -540,8 +580,41 @@ actor_cancel(struct sim *S, struct actor *a, uint64_t cookie)
 	S->cancels_busy++;
 	if (r.rc == -EBUSY && (a->pk == PK_NONE || a->cookie != cookie))
 		return;
+	if (r.rc == -ENOLCK && (a->pk == PK_NONE || a->cookie != cookie))
+		return;      /* the site fenced itself: the request ended with -ENOLCK */
+	if (r.rc == -EBUSY && (a->pflags & LW_LKF_TIMEOUT) &&
+	    S->now >= a->psince + (uint64_t)a->ptmo * US) {
+		/*
+		 * Its timeout already withdrew the request and the COMPLETE
+		 * waits for the master's answer: the lock counts as pending
+		 * (engine/shadow.c). With a lost master the answer comes only
+		 * through recovery, so the window is wide.
+		 */
+		S->cancels_late++;
+		return;
+	}
 	sim_fail(S, SV_REJECT, "actor a%u on %s: CANCEL of lkid %#x refused with %s while its request "
 	     "(cookie %" PRIu64 ") is pending with no COMPLETE", a->id,
 	     sim_site_name(S->site[a->site].id, sn), a->plkid, sim_status_name(r.rc), cookie);
 }
 
+
+bool
+actor_dead(const struct sim *S, const struct actor *a)
+{
+	return S->site[a->site].s == NULL;
+}
+
+void
+actor_reset(struct sim *S, struct actor *a)
+{
+	(void)S;
+	a->nh = 0;
+	a->pk = PK_NONE;
+	a->cancel_out = 0;
+	a->cookie = 0;
+	a->done = 1;
+	a->final_read = 0;
+	a->wake_at = UINT64_MAX;
+	a->wake_gen++;
+}

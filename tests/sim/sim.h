@@ -170,6 +170,22 @@ uint32_t sim_chk_lock_res(const struct sim_chk *c, uint16_t site, uint32_t lkid)
  * COMPLETE must then carry LW_SBF_DEMOTED.
  */
 int sim_chk_site_uncovered(struct sim_chk *c, uint16_t site, uint32_t res, int held);
+/*
+ * Node faults. sim_chk_node_lost: the node crashed, its sites' locks and
+ * pending requests vanish now (no COMPLETE will come). sim_chk_node_lease:
+ * from `until` on (UINT64_MAX: never) the node's sites may end any lock with
+ * COMPLETE -ENOLCK (mode IV: the lock is gone), counted. sim_chk_lvb_lost:
+ * res lost a PW/EX holder or its master: a VALBLK read may report the
+ * value not valid once (the value is then unknown until the next write);
+ * a read that says valid must still be the last write.
+ */
+void sim_chk_node_lost(struct sim_chk *c, unsigned int node);
+void sim_chk_node_lease(struct sim_chk *c, unsigned int node, uint64_t until);
+void sim_chk_lvb_lost(struct sim_chk *c, uint32_t res);
+bool sim_chk_lvb_relaxed(const struct sim_chk *c, uint32_t res);
+uint64_t sim_chk_enolck(const struct sim_chk *c);
+/** VALBLK reads reported not valid after a loss (allowed, counted). */
+uint64_t sim_chk_lvb_lost_reads(const struct sim_chk *c);
 /** Print the pending requests (liveness reports). */
 void sim_chk_dump_pending(const struct sim_chk *c, FILE *f);
 

@@ -73,6 +73,7 @@ struct clk {                  /* a client lock as the checker sees it */
 	int8_t   mode;        /* LW_LOCK_IV while not granted */
 	uint8_t  demoted;     /* assumed demoted to NL by CONVDEADLK */
 	uint8_t  used;
+	uint8_t  gone;        /* ended with -ENOLCK; its unlock still to complete */
 };
 
 struct cres {
@@ -82,6 +83,7 @@ struct cres {
 	uint64_t last_change;
 	uint64_t writes;
 	uint8_t  lvb_valid;
+	uint8_t  lvb_lost;    /* a loss may have made the value not valid */
 	uint8_t  lvb[LW_LVB_LEN];
 };
 
@@ -100,6 +102,9 @@ struct sim_chk {
 	uint32_t viol_res;         /* resource of the latest violation */
 	uint32_t cur_res;          /* resource of what is being looked at */
 	uint64_t stale_weak;       /* NL/CR reads older than the last write (allowed) */
+	uint64_t lease_end[256];   /* node -> -ENOLCK allowed from then (0: never set) */
+	uint64_t enolck;
+	uint64_t lvb_lost_reads;
 	bool quiet;
 };
 
@@ -483,6 +488,8 @@ le64(const uint8_t *p)
 static void
 lvb_write(struct sim_chk *c, struct cres *r, uint32_t flags, const uint8_t *lvb)
 {
+	if (flags & (LW_LKF_IVVALBLK | LW_LKF_VALBLK))
+		r->lvb_lost = 0;     /* written after the loss was settled */
 	if (flags & LW_LKF_IVVALBLK) {
 		r->lvb_valid = 0;
 		r->writes++;
@@ -513,7 +520,11 @@ lvb_read(struct sim_chk *c, const struct clk *l, const struct lw_event *ev)
 			     lk_desc(c, l, d, sizeof(d)));
 		return;
 	}
-	if (r->lvb_valid) {
+	if (r->lvb_valid && r->lvb_lost && (ev->sbflags & LW_SBF_VALNOTVALID)) {
+		r->lvb_valid = 0;    /* the value went with the lost node: unknown until written */
+		r->lvb_lost = 0;
+		c->lvb_lost_reads++;
+	} else if (r->lvb_valid) {
 		if (ev->sbflags & LW_SBF_VALNOTVALID)
 			sim_chk_fail(c, SV_LVB, "value block reported not valid, but the last write "
 				     "(%" PRIu64 " writes) was valid (%#" PRIx64 "): %s", r->writes,
@@ -590,6 +601,93 @@ event_blocking(struct sim_chk *c, uint16_t site, const struct lw_event *ev)
 			     lk_desc(c, l, d, sizeof(d)), sim_mode_name(ev->mode));
 }
 
+/* The site fenced itself (its lease ran out): the lock is gone. */
+static void
+event_enolck(struct sim_chk *c, uint16_t site, const struct lw_event *ev)
+{
+	struct clk *l = lk_find(c, site, ev->lkid);
+	unsigned int node = lw_site_node(site);
+	char sn[16], d[160];
+
+	c->cur_res = l != NULL ? l->res : SIM_NO_RES;
+	if (c->lease_end[node] == 0 || c->now < c->lease_end[node]) {
+		sim_chk_fail(c, SV_EVENT, "%s: COMPLETE -ENOLCK (lkid %#x, cookie %" PRIu64 ") but its "
+			     "node's lease has not run out", sim_site_name(site, sn), ev->lkid,
+			     ev->cookie);
+		return;
+	}
+	if (l == NULL || l->gone) {
+		sim_chk_fail(c, SV_COMPLETION, "%s: COMPLETE -ENOLCK for lkid %#x, which is not a "
+			     "live lock (cookie %" PRIu64 ")", sim_site_name(site, sn), ev->lkid,
+			     ev->cookie);
+		return;
+	}
+	LW_CHECK_EVENTS(c, ev->mode == LW_LOCK_IV, SV_EVENT, "-ENOLCK with mode %s: %s",
+			sim_mode_name(ev->mode), lk_desc(c, l, d, sizeof(d)));
+	LW_CHECK_EVENTS(c, ev->session == l->session, SV_EVENT, "-ENOLCK for %s went to session %u",
+			lk_desc(c, l, d, sizeof(d)), ev->session);
+	c->enolck++;
+	c->res[l->res].last_change = c->now;
+	if (l->pend != 0) {
+		req_del(c, l->pend - 1);
+		l->pend = 0;
+	}
+	if (l->unl != 0) {
+		l->mode = LW_LOCK_IV;   /* the unlock held back completes as it would have */
+		l->gone = 1;
+		return;
+	}
+	lk_del(c, (uint32_t)(l - c->lk));
+}
+
+void
+sim_chk_node_lost(struct sim_chk *c, unsigned int node)
+{
+	for (uint32_t i = 0; i < c->nlk; i++) {
+		struct clk *l = &c->lk[i];
+
+		if (!l->used || lw_site_node(l->site) != node)
+			continue;
+		if (l->pend != 0)
+			req_del(c, l->pend - 1);
+		if (l->unl != 0)
+			req_del(c, l->unl - 1);
+		c->res[l->res].last_change = c->now;
+		lk_del(c, i);
+	}
+}
+
+void
+sim_chk_node_lease(struct sim_chk *c, unsigned int node, uint64_t until)
+{
+	if (node < 256)
+		c->lease_end[node] = until;
+}
+
+void
+sim_chk_lvb_lost(struct sim_chk *c, uint32_t res)
+{
+	res_at(c, res)->lvb_lost = 1;
+}
+
+bool
+sim_chk_lvb_relaxed(const struct sim_chk *c, uint32_t res)
+{
+	return res < c->nres && c->res[res].lvb_lost;
+}
+
+uint64_t
+sim_chk_enolck(const struct sim_chk *c)
+{
+	return c->enolck;
+}
+
+uint64_t
+sim_chk_lvb_lost_reads(const struct sim_chk *c)
+{
+	return c->lvb_lost_reads;
+}
+
 static bool
 status_allowed(const struct creq *q, int status)
 {
@@ -620,6 +718,10 @@ sim_chk_event(struct sim_chk *c, uint16_t site, const struct lw_event *ev)
 	if (ev->type != LW_EV_COMPLETE) {
 		sim_chk_fail(c, SV_EVENT, "%s: event of unknown type %u", sim_site_name(site, sn),
 			     ev->type);
+		return;
+	}
+	if (ev->status == -ENOLCK) {
+		event_enolck(c, site, ev);
 		return;
 	}
 	if (!sim_map_get(&c->by_cookie, ev->cookie, &ri)) {

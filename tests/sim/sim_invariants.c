@@ -61,7 +61,8 @@ sim_held_checks(struct sim *S)
 		size_t len = strlen(name);
 
 		for (unsigned int i = 0; i < S->nsites; i++)
-			S->heldbuf[i] = (int8_t)lw_site_held(S->site[i].s, S->site[i].lsid, name, len);
+			S->heldbuf[i] = S->site[i].s == NULL ? LW_LOCK_IV :
+					(int8_t)lw_site_held(S->site[i].s, S->site[i].lsid, name, len);
 		sim_chk_set_res(S->chk, r);
 		for (unsigned int i = 0; i < S->nsites; i++) {
 			int hi = S->heldbuf[i];
@@ -122,8 +123,12 @@ sim_count_delivered(struct sim *S, unsigned int di, const struct lw_msg *m)
 	char sn[16];
 	int16_t *a;
 
+	if (S->F.spec != 0 && !sim_faults_from_view(S, di, m))
+		return;      /* from a site gone from the receiver's view: the site drops it */
 	if (res >= S->nres || (m->h.type != LW_MSG_GRANT && m->h.type != LW_MSG_DENY &&
 			       m->h.type != LW_MSG_REDIRECT))
+		return;
+	if (S->F.spec != 0 && sim_faults_keep_answer(S, di, res, m))
 		return;
 	a = &S->asking[(size_t)di * S->nres + res];
 	if (*a == 0) {
@@ -143,7 +148,7 @@ sim_site_checks(struct sim *S)
 	char sn[16];
 
 	for (unsigned int i = 0; i < S->nsites; i++)
-		if (lw_site_check(S->site[i].s) != 0)
+		if (S->site[i].s != NULL && lw_site_check(S->site[i].s) != 0)
 			sim_fail(S, SV_SITE_CHECK, "lw_site_check(%s) failed (step %" PRIu64 ")",
 			     sim_site_name(S->site[i].id, sn), S->steps);
 }
@@ -159,6 +164,8 @@ sim_count_held(struct sim *S, FILE *f, unsigned int show)
 
 	for (unsigned int i = 0; i < S->nsites; i++) {
 		struct ssite *ss = &S->site[i];
+		if (ss->s == NULL)
+			continue;
 		for (uint32_t r = 0; r < S->nres; r++) {
 			int m = lw_site_held(ss->s, ss->lsid, S->rname[r], strlen(S->rname[r]));
 			if (m == LW_LOCK_IV)
@@ -200,6 +207,8 @@ sim_end_checks(struct sim *S)
 		struct ssite *ss = &S->site[i];
 		struct lw_site_stats st;
 
+		if (ss->s == NULL)
+			continue;
 		lw_site_get_stats(ss->s, &st);
 		if (st.engine.locks != 0)
 			sim_fail(S, SV_LEFT_HELD, "%s: its table still has %u lock(s) after every client "

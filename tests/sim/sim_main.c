@@ -30,6 +30,10 @@
  *          [--seeds A:B] [--locality P] [--flags all|basic] [--json]
  *          [--soak [--seconds T]] [--trail N] [--verbose] [--watchdog S]
  *          [--fault drop:N|dup:N|reorder] [--lenient-timers]
+ *          [--faults crash,crash-recovery,two,restart,partition|random]
+ *
+ * --faults crashes, restarts and cuts off nodes during the load, with an
+ * oracle playing membership (sim_faults.c, docs/sim.md).
  *
  * Exit 0: no violation. 1: a violation (the seed, the virtual time, the last
  * trail lines, the history of the resource concerned, each site's held mode
@@ -57,6 +61,10 @@ static int opt_fault;
 static uint64_t opt_fault_at;
 static unsigned int opt_watchdog = 120;    /* wall seconds per seed */
 static unsigned int opt_trail = 30;
+static uint32_t opt_faults;              /* FS_* (sim_faults.c) */
+static const char *opt_faults_spec;
+static bool opt_early_fence;             /* --oracle-bug early-fence */
+static uint32_t opt_expect;              /* --expect-violation: SV_* bits */
 volatile struct sim_call sim_in_call;
 static const struct shape *cur_shape;
 static void print_repro(const struct shape *sh, uint64_t seed);
@@ -238,14 +246,14 @@ sim_drain(struct sim *S, unsigned int si, bool after_tick)
 
 		if (m->h.src != ss->id || di < 0 || (unsigned int)di == si ||
 		    m->h.version != LW_PROTO_VERSION || m->h.len != sizeof(*m) ||
-		    m->h.type < 1 || m->h.type >= LW_MSG_NTYPES || m->h.epoch != S->map.epoch) {
+		    m->h.type < 1 || m->h.type >= LW_MSG_NTYPES || m->h.epoch != ss->epoch) {
 			trail_msg(S, "BAD", m);
 			sim_fail(S, SV_EVENT, "%s output a malformed message: type %u src %#x dst %#x "
 			     "version %u len %u epoch %u", sim_site_name(ss->id, sn), m->h.type,
 			     m->h.src, m->h.dst, m->h.version, m->h.len, m->h.epoch);
 			continue;
 		}
-		if (m->h.type == LW_MSG_REDIRECT)
+		if (m->h.type == LW_MSG_REDIRECT && S->F.spec == 0)
 			sim_fail(S, SV_EVENT, "%s sent REDIRECT although the map never changes",
 			     sim_site_name(ss->id, sn));
 		uint32_t mres = sim_res_of_name(S, m->name, m->namelen <= LW_RESNAME_MAXLEN ? m->namelen : 0);
@@ -265,6 +273,7 @@ sim_drain(struct sim *S, unsigned int si, bool after_tick)
 				fprintf(stderr, "lw-sim: out of memory\n");
 				exit(2);
 			}
+			sim_faults_sent(S, slot, si, (unsigned int)di);
 			uint64_t delay = net_delay(S, si, (unsigned int)di);
 			uint64_t t = S->fault == FAULT_REORDER ? S->now + delay :
 				     sim_net_when(&S->net, si, (unsigned int)di, S->now, delay);
@@ -282,6 +291,8 @@ sim_drain(struct sim *S, unsigned int si, bool after_tick)
 		struct actor *a;
 
 		trail_ev(S, ss->id, ev);
+		if (ev->type == LW_EV_COMPLETE && ev->status == 0)
+			sim_faults_granted(S, sim_chk_lock_res(S->chk, ss->id, ev->lkid));
 		sim_chk_event(S->chk, ss->id, ev);
 		a = actor_of(S, si, ev->session);
 		if (a != NULL)
@@ -307,16 +318,22 @@ deliver(struct sim *S, const struct sim_ev *first)
 	const struct sim_ev *p;
 
 	for (;;) {
-		memcpy(&batch[n], sim_net_msg(&S->net, (uint32_t)ev.b), sizeof(batch[n]));
+		if (sim_faults_deliver(S, (uint32_t)ev.b, di)) {
+			memcpy(&batch[n], sim_net_msg(&S->net, (uint32_t)ev.b), sizeof(batch[n]));
+			trail_msg(S, "MSG", &batch[n]);
+			n++;
+		} else {
+			trail_msg(S, "LOST", sim_net_msg(&S->net, (uint32_t)ev.b));
+		}
 		sim_net_release(&S->net, (uint32_t)ev.b);
-		trail_msg(S, "MSG", &batch[n]);
-		n++;
 		p = sim_heap_peek(&S->heap);
 		if (n == 32 || p == NULL || p->type != EV_MSG || p->t != ev.t || p->a != di)
 			break;
 		sim_heap_pop(&S->heap, &ev);
 		S->nonticks--;
 	}
+	if (n == 0)
+		return;
 	for (unsigned int i = 0; i < n; i++)
 		sim_count_delivered(S, di, &batch[i]);
 	S->msgs += n;
@@ -358,6 +375,8 @@ tick_only_quiet(struct sim *S)
 	S->probe_gap = 0;
 	S->spinning = 0;
 	for (unsigned int i = 0; i < S->nsites; i++) {
+		if (S->site[i].s == NULL)
+			continue;
 		uint64_t d = lw_site_next_deadline(S->site[i].s);
 		if (d == UINT64_MAX)
 			continue;
@@ -400,7 +419,7 @@ run(struct sim *S)
 			break;
 		case EV_TICK: {
 			struct ssite *ss = &S->site[ev.a];
-			if (ev.b != ss->tick_at)
+			if (ev.b != ss->tick_at || ss->s == NULL)
 				break;
 			ss->tick_at = UINT64_MAX;
 			sim_call_begin(S, "lw_site_tick", ss->id);
@@ -411,16 +430,21 @@ run(struct sim *S)
 		}
 		case EV_WAKE: {
 			struct actor *a = &S->act[ev.a];
-			if (ev.b != a->wake_gen)
+			if (ev.b != a->wake_gen || actor_dead(S, a))
 				break;
 			a->wake_at = UINT64_MAX;
 			actor_act(S, a);
 			break;
 		}
 		case EV_CANCEL:
-			actor_cancel(S, &S->act[ev.a], ev.b);
+			if (!actor_dead(S, &S->act[ev.a]))
+				actor_cancel(S, &S->act[ev.a], ev.b);
+			break;
+		case EV_FAULT:
+			sim_faults_event(S, &ev);
 			break;
 		}
+		sim_faults_step(S);
 		if (S->steps % CHECK_EVERY == 0)
 			sim_site_checks(S);
 		if (sim_chk_nviol(S->chk) != 0)
@@ -448,11 +472,12 @@ not_quiet(struct sim *S)
 	     "%u cancel timers", S->steps, S->now, S->stopping ? "stopped" : "still running",
 	     S->stop_time, counts[EV_MSG], counts[EV_TICK], counts[EV_WAKE], counts[EV_CANCEL]);
 	sim_chk_dump_pending(S->chk, stderr);
+	sim_faults_dump(S, stderr);
 	unsigned int h = sim_count_held(S, stderr, 12);
 	if (h != 0)
 		fprintf(stderr, "  (%u cached modes in all)\n", h);
 	for (unsigned int i = 0; i < S->nsites; i++) {
-		uint64_t d = lw_site_next_deadline(S->site[i].s);
+		uint64_t d = S->site[i].s != NULL ? lw_site_next_deadline(S->site[i].s) : UINT64_MAX;
 		if (d != UINT64_MAX)
 			fprintf(stderr, "  %s next deadline %" PRIu64 "\n",
 				sim_site_name(S->site[i].id, sn), d);
@@ -476,10 +501,79 @@ sim_fini(struct sim *S)
 	free(S->heldbuf);
 	free(S->asking);
 	free(S->rname);
+	sim_faults_fini(S);
 	sim_chk_free(S->chk);
 	sim_heap_fini(&S->heap);
 	sim_net_fini(&S->net);
 	memset(S, 0, sizeof(*S));
+}
+
+/* Site k, fresh and empty, in map m; its lockspace and its actors' sessions. */
+int
+sim_site_make(struct sim *S, unsigned int k, const struct lw_map *m)
+{
+	struct ssite *ss = &S->site[k];
+	const struct shape *sh = &S->sh;
+	unsigned int R = sh->resources, nactors_site = sh->clients + 1;
+	unsigned int node = lw_site_node(ss->id);
+	struct lw_site_conf conf;
+	char name[24], sn[16];
+	int rc;
+
+	uint32_t local_res = R + 17 < 64 ? 64 : (R + 17 > 2048 ? 2048 : R + 17);
+	if (sh->table != 0)
+		local_res = sh->table;
+	snprintf(name, sizeof(name), "s%u_%u_%u_%u", run_no % 1000, node, lw_site_worker(ss->id),
+		 S->F.node[node].inc);
+	memset(&conf, 0, sizeof(conf));
+	conf.engine.name = name;
+	conf.engine.max_resources = local_res;
+	conf.engine.max_locks = nactors_site * (MAX_HELD + 1) + 64;
+	conf.engine.max_sessions = nactors_site + 4;
+	conf.engine.max_lockspaces = 4;
+	conf.engine.worker = lw_site_worker(ss->id);
+	conf.engine.socket_id = -1;
+	conf.node = node;
+	conf.max_master_resources = R + 17 + 64;
+	conf.cache_idle_ns = CACHE_IDLE_NS;
+	ss->tick_at = UINT64_MAX;
+	ss->epoch = m->epoch;
+	ss->s = lw_site_create(&conf, m);
+	if (ss->s == NULL) {
+		fprintf(stderr, "lw-sim: lw_site_create(%s): %s\n", sim_site_name(ss->id, sn),
+			strerror(errno));
+		return -1;
+	}
+	if (lw_site_self(ss->s) != ss->id)
+		fprintf(stderr, "lw-sim: warning: lw_site_self(%s) = %#x\n",
+			sim_site_name(ss->id, sn), lw_site_self(ss->s));
+	rc = lw_site_ls_open(ss->s, "sim", 3, &ss->lsid);
+	if (rc < 0) {
+		fprintf(stderr, "lw-sim: lw_site_ls_open: %s\n", strerror(-rc));
+		return -1;
+	}
+	for (unsigned int j = 0; j < ss->na; j++) {
+		rc = lw_site_session_open(ss->s, &S->act[ss->a0 + j].session);
+		if (rc < 0) {
+			fprintf(stderr, "lw-sim: lw_site_session_open: %s\n", strerror(-rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Site k's node crashed: the site is gone, nothing calls it any more. */
+void
+sim_site_drop(struct sim *S, unsigned int k)
+{
+	struct ssite *ss = &S->site[k];
+
+	if (ss->s != NULL)
+		lw_site_free(ss->s);
+	ss->s = NULL;
+	ss->out.msg.n = 0;
+	ss->out.ev.n = 0;
+	ss->tick_at = UINT64_MAX;
 }
 
 static int
@@ -487,7 +581,6 @@ sim_init(struct sim *S, const struct shape *sh, uint64_t seed)
 {
 	uint16_t ids[MAX_NODES * MAX_WORKERS];
 	unsigned int R = sh->resources, nactors_site = sh->clients + 1;
-	char sn[16];
 
 	memset(S, 0, sizeof(*S));
 	S->sh = *sh;
@@ -530,49 +623,16 @@ sim_init(struct sim *S, const struct shape *sh, uint64_t seed)
 	for (uint32_t r = 0; r < S->nres; r++)
 		sim_chk_res(S->chk, r, S->rname[r]);
 
-	uint32_t local_res = R + 17 < 64 ? 64 : (R + 17 > 2048 ? 2048 : R + 17);
-	if (sh->table != 0)
-		local_res = sh->table;
 	for (unsigned int k = 0; k < S->nsites; k++) {
 		struct ssite *ss = &S->site[k];
-		struct lw_site_conf conf;
-		char name[24];
 
-		snprintf(name, sizeof(name), "s%u_%u_%u", run_no % 1000, lw_site_node(ids[k]),
-			 lw_site_worker(ids[k]));
-		memset(&conf, 0, sizeof(conf));
-		conf.engine.name = name;
-		conf.engine.max_resources = local_res;
-		conf.engine.max_locks = nactors_site * (MAX_HELD + 1) + 64;
-		conf.engine.max_sessions = nactors_site + 4;
-		conf.engine.max_lockspaces = 4;
-		conf.engine.worker = lw_site_worker(ids[k]);
-		conf.engine.socket_id = -1;
-		conf.node = lw_site_node(ids[k]);
-		conf.max_master_resources = R + 17 + 64;
-		conf.cache_idle_ns = CACHE_IDLE_NS;
 		ss->id = ids[k];
-		ss->tick_at = UINT64_MAX;
+		ss->a0 = k * nactors_site;
+		ss->na = nactors_site;
 		if (lw_site_out_init(&ss->out) < 0) {
 			fprintf(stderr, "lw-sim: lw_site_out_init failed\n");
 			return -1;
 		}
-		ss->s = lw_site_create(&conf, &S->map);
-		if (ss->s == NULL) {
-			fprintf(stderr, "lw-sim: lw_site_create(%s): %s\n", sim_site_name(ids[k], sn),
-				strerror(errno));
-			return -1;
-		}
-		if (lw_site_self(ss->s) != ids[k])
-			fprintf(stderr, "lw-sim: warning: lw_site_self(%s) = %#x\n",
-				sim_site_name(ids[k], sn), lw_site_self(ss->s));
-		int rc = lw_site_ls_open(ss->s, "sim", 3, &ss->lsid);
-		if (rc < 0) {
-			fprintf(stderr, "lw-sim: lw_site_ls_open: %s\n", strerror(-rc));
-			return -1;
-		}
-		ss->a0 = k * nactors_site;
-		ss->na = nactors_site;
 		for (unsigned int j = 0; j < nactors_site; j++) {
 			struct actor *a = &S->act[ss->a0 + j];
 			a->id = ss->a0 + j;
@@ -580,13 +640,12 @@ sim_init(struct sim *S, const struct shape *sh, uint64_t seed)
 			a->counter = j == sh->clients;
 			a->maxh = (uint8_t)sim_rng_range(&S->rng, 1, MAX_HELD);
 			a->wake_at = UINT64_MAX;
-			rc = lw_site_session_open(ss->s, &a->session);
-			if (rc < 0) {
-				fprintf(stderr, "lw-sim: lw_site_session_open: %s\n", strerror(-rc));
-				return -1;
-			}
 		}
+		if (sim_site_make(S, k, &S->map) < 0)
+			return -1;
 	}
+	if (sim_faults_init(S, opt_faults, opt_early_fence) < 0)
+		return -1;
 	S->step_cap = sh->ops * 5000 + 20000000ull;
 	for (unsigned int i = 0; i < S->nact; i++)
 		sim_wake(S, &S->act[i], sim_rng_range(&S->rng, 0, 20) * US);
@@ -597,7 +656,9 @@ sim_init(struct sim *S, const struct shape *sh, uint64_t seed)
 
 struct result {
 	uint64_t seed, ops, msgs, sim_ns;
+	uint64_t recoveries, enolck, c2g_sum, c2g_n, c2g_max;
 	unsigned int violations;
+	uint32_t kinds;          /* SV_* bits of the violations */
 	double mpo, lgr, wall;
 };
 
@@ -646,9 +707,12 @@ print_repro(const struct shape *sh, uint64_t seed)
 	if (sh->table != 0)
 		snprintf(table, sizeof(table), " --table %u", sh->table);
 	fprintf(stderr, "reproduce: lw-sim --nodes %u --workers %u --clients %u --resources %u "
-		"--ops %" PRIu64 " --seed %" PRIu64 " --locality %.2f --flags %s%s\n", sh->nodes,
+		"--ops %" PRIu64 " --seed %" PRIu64 " --locality %.2f --flags %s%s%s%s\n", sh->nodes,
 		sh->workers, sh->clients, sh->resources, sh->ops, seed, sh->locality_ppm / 1e6,
-		sh->flags_all ? "all" : "basic", table);
+		sh->flags_all ? "all" : "basic", table, opt_faults ? " --faults " : "",
+		opt_faults ? opt_faults_spec : "");
+	if (opt_early_fence)
+		fprintf(stderr, "  (with --oracle-bug early-fence)\n");
 }
 
 static double
@@ -687,7 +751,10 @@ run_seed(const struct shape *sh, uint64_t seed, bool json, unsigned int trail, b
 		not_quiet(S);
 	if (sim_chk_nviol(S->chk) == 0) {
 		/* every actor is done: one counter actor reads the total */
-		struct actor *a = &S->act[S->site[sim_rng_below(&S->rng, S->nsites)].a0 + sh->clients];
+		unsigned int fs = (unsigned int)sim_rng_below(&S->rng, S->nsites);
+		while (S->site[fs].s == NULL)
+			fs = (fs + 1) % S->nsites;     /* a live site */
+		struct actor *a = &S->act[S->site[fs].a0 + sh->clients];
 		a->final_read = 1;
 		a->done = 0;
 		S->stopping = true;
@@ -710,9 +777,15 @@ run_seed(const struct shape *sh, uint64_t seed, bool json, unsigned int trail, b
 		S->sweeping = true;
 		sim_trail("%12.3f --- quiet; sweep: EX on each of %u resources", ts(S), S->nres - 1);
 		uint32_t start = (uint32_t)sim_rng_below(&S->rng, S->nact);
-		for (unsigned int i = 0; i < S->nact; i++) {
+		unsigned int nlive = 0;
+		for (unsigned int i = 0; i < S->nact; i++)
+			nlive += !actor_dead(S, &S->act[i]);
+		S->sweep_stride = nlive;
+		for (unsigned int i = 0, j = 0; i < S->nact; i++) {
 			struct actor *a = &S->act[(start + i) % S->nact];
-			a->sweep_pos = i;
+			if (actor_dead(S, a))
+				continue;
+			a->sweep_pos = j++;
 			a->done = 0;
 			sim_wake(S, a, sim_rng_range(&S->rng, 0, 10) * US);
 		}
@@ -723,10 +796,14 @@ run_seed(const struct shape *sh, uint64_t seed, bool json, unsigned int trail, b
 	}
 	if (sim_chk_nviol(S->chk) == 0)
 		sim_end_checks(S);
+	if (sim_chk_nviol(S->chk) == 0)
+		sim_faults_check_done(S);
 
 	struct lw_site_stats st;
 	uint64_t lg = 0, rg = 0;
 	for (unsigned int i = 0; i < S->nsites; i++) {
+		if (S->site[i].s == NULL)
+			continue;
 		lw_site_get_stats(S->site[i].s, &st);
 		lg += st.local_grants;
 		rg += st.remote_grants;
@@ -736,6 +813,14 @@ run_seed(const struct shape *sh, uint64_t seed, bool json, unsigned int trail, b
 	res.msgs = S->msgs;
 	res.sim_ns = S->now;
 	res.violations = sim_chk_nviol(S->chk);
+	for (int k = 0; k < SV_NKINDS; k++)
+		if (sim_chk_nkind(S->chk, k) != 0)
+			res.kinds |= 1u << k;
+	res.recoveries = S->F.recoveries;
+	res.enolck = sim_chk_enolck(S->chk);
+	res.c2g_sum = S->F.c2g_sum;
+	res.c2g_n = S->F.c2g_n;
+	res.c2g_max = S->F.c2g_max;
 	res.mpo = res.ops ? (double)res.msgs / (double)res.ops : 0;
 	res.lgr = lg + rg ? (double)lg / (double)(lg + rg) : 0;
 	res.wall = wall_now() - w0;
@@ -751,6 +836,8 @@ run_seed(const struct shape *sh, uint64_t seed, bool json, unsigned int trail, b
 			fprintf(stderr, "held modes on %s now:", S->rname[vr]);
 			for (unsigned int i = 0; i < S->nsites; i++) {
 				char sn[16];
+				if (S->site[i].s == NULL)
+					continue;
 				int m = lw_site_held(S->site[i].s, S->site[i].lsid, S->rname[vr],
 						     strlen(S->rname[vr]));
 				fprintf(stderr, " %s=%s", sim_site_name(S->site[i].id, sn),
@@ -761,8 +848,12 @@ run_seed(const struct shape *sh, uint64_t seed, bool json, unsigned int trail, b
 		print_repro(sh, seed);
 		rc = 1;
 	}
-	if (rc != 0 || !quiet_ok)
+	if (rc != 0 || !quiet_ok) {
 		print_result(S, &res, json);
+		if (!json)
+			sim_faults_print(S, stdout);
+	}
+
 	alarm(0);
 	if (out != NULL)
 		*out = res;
@@ -798,6 +889,13 @@ usage(FILE *f)
 		"                   small tables make sites give cached modes back under pressure\n"
 		"  --fault F        break the network on purpose to see the checker fire:\n"
 		"                   drop:N / dup:N (the Nth message sent), reorder (no FIFO)\n"
+		"  --faults LIST    node faults, one scenario per seed among LIST (comma-separated):\n"
+		"                   crash, crash-recovery, two, restart, partition, random (all);\n"
+		"                   an oracle plays membership (3+ nodes; 5+ for two failures)\n"
+		"  --oracle-bug early-fence  the oracle does not wait out lost nodes' leases\n"
+		"                   (fence_until = loss time): the checker must fail the run\n"
+		"  --expect-violation K[,K]  with --seeds: exit 0 only if a seed fails with one\n"
+		"                   of these kinds (conflict, held, lvb, ...)\n"
 		"  --quiet          print only failures and the summary of a range\n",
 		SIM_TRAIL_LINES);
 }
@@ -821,6 +919,8 @@ random_shape(struct shape *sh, uint64_t seed, uint64_t ops)
 	sh->table = sim_rng_below(&r, 4) == 0 ? (uint32_t)sim_rng_range(&r, 8, 48) : 0;
 	if (!ops && sim_rng_below(&r, 10) == 0)
 		sh->ops = sim_rng_range(&r, 10000, 30000);
+	if (opt_faults != 0 && sh->nodes < 3)
+		sh->nodes = 3;       /* a fault needs a majority left */
 }
 
 static const char *eal_prog = "lw-sim";
@@ -874,6 +974,9 @@ main(int argc, char **argv)
 		{"watchdog", required_argument, NULL, 'W'},
 		{"fault", required_argument, NULL, 'F'},
 		{"table", required_argument, NULL, 'P'},
+		{"faults", required_argument, NULL, 'U'},
+		{"oracle-bug", required_argument, NULL, 'B'},
+		{"expect-violation", required_argument, NULL, 'E'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -989,6 +1092,31 @@ main(int argc, char **argv)
 				goto bad;
 			opt_watchdog = (unsigned int)v;
 			break;
+		case 'U':
+			opt_faults = sim_faults_parse(optarg);
+			opt_faults_spec = optarg;
+			if (opt_faults == 0)
+				goto bad;
+			break;
+		case 'E': {
+			char buf[128], *save = NULL;
+			snprintf(buf, sizeof(buf), "%s", optarg);
+			for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+				int k;
+				for (k = 0; k < SV_NKINDS; k++)
+					if (strcmp(t, sim_viol_name(k)) == 0)
+						break;
+				if (k == SV_NKINDS)
+					goto bad;
+				opt_expect |= 1u << k;
+			}
+			break;
+		}
+		case 'B':
+			if (strcmp(optarg, "early-fence") != 0)
+				goto bad;
+			opt_early_fence = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1028,21 +1156,38 @@ main(int argc, char **argv)
 		       wall_now() - t0, rc ? ", stopped at a failing seed" : "");
 	} else if (range) {
 		double t0 = wall_now();
-		uint64_t n = 0, ops = 0, msgs = 0;
+		uint64_t n = 0, ops = 0, msgs = 0, recs = 0, enolck = 0, c2g = 0, c2gn = 0, c2gmax = 0;
 
 		for (uint64_t s = s0; s <= s1; s++) {
 			struct result res;
 
+			memset(&res, 0, sizeof(res));
 			rc = run_seed(&sh, s, json, trail, quiet, &res);
+			if (rc != 0 && opt_expect != 0) {
+				/* the range must fail, and for one of the expected reasons */
+				rc = rc == 1 && (res.kinds & opt_expect) ? 0 : 1;
+				printf("expected violation %s at seed %" PRIu64 "\n", rc ? "NOT seen" : "seen", s);
+				break;
+			}
 			if (rc != 0)
 				break;
 			n++;
 			ops += res.ops;
 			msgs += res.msgs;
+			recs += res.recoveries;
+			enolck += res.enolck;
+			c2g += res.c2g_sum;
+			c2gn += res.c2g_n;
+			if (res.c2g_max > c2gmax)
+				c2gmax = res.c2g_max;
 			if (s == UINT64_MAX)
 				break;
 		}
 		double wall = wall_now() - t0;
+		if (opt_expect != 0 && n == s1 - s0 + 1) {
+			printf("expected violation NOT seen: every seed passed\n");
+			rc = 1;
+		}
 		if (json)
 			printf("{\"seeds\": %" PRIu64 ", \"passed\": %" PRIu64 ", \"ops\": %" PRIu64
 			       ", \"messages\": %" PRIu64 ", \"wall_seconds\": %.3f, \"failed\": %s}\n",
@@ -1051,6 +1196,10 @@ main(int argc, char **argv)
 			printf("seeds %" PRIu64 "..%" PRIu64 ": %" PRIu64 " passed%s, %" PRIu64 " ops, %"
 			       PRIu64 " messages, %.2f s\n", s0, s1, n, rc ? ", then a failure" : "",
 			       ops, msgs, wall);
+		if (opt_faults && !json)
+			printf("faults: %" PRIu64 " recoveries, %" PRIu64 " -ENOLCK, loss to first "
+			       "grant on a moved bucket: mean %.3f ms, max %.3f ms (%" PRIu64 " seeds)\n",
+			       recs, enolck, c2gn ? (double)c2g / c2gn / 1e6 : 0.0, c2gmax / 1e6, c2gn);
 	} else {
 		rc = run_seed(&sh, seed, json, trail, false, NULL);
 	}

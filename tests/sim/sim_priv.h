@@ -27,7 +27,7 @@
 #define QUIESCE_NS       (1000 * MS)  /* after the load stops */
 #define CHECK_EVERY      20000u       /* steps between lw_site_check rounds */
 
-enum { EV_MSG = 1, EV_TICK, EV_WAKE, EV_CANCEL };
+enum { EV_MSG = 1, EV_TICK, EV_WAKE, EV_CANCEL, EV_FAULT };
 enum { PK_NONE = 0, PK_NEW, PK_CONV, PK_UNLOCK };
 enum { FAULT_NONE = 0, FAULT_DROP, FAULT_DUP, FAULT_REORDER };
 
@@ -66,6 +66,7 @@ struct actor {
 	uint32_t pres;
 	int8_t   pmode;
 	uint32_t pflags;
+	uint32_t ptmo;           /* its timeout_us */
 	uint64_t psince;
 	uint64_t cancel_at;
 	uint64_t ctr_val;        /* counter value read with the held ctr lock */
@@ -81,6 +82,68 @@ struct ssite {
 	struct lw_site_out out;
 	uint64_t tick_at;
 	uint32_t a0, na;
+	uint32_t epoch;          /* the view the site applied (sim_faults.c) */
+};
+
+/* --- faults (sim_faults.c) ------------------------------------------------ */
+
+/* fault scenarios (--faults), bits */
+#define FS_CRASH     0x01u    /* one node crashes during the load */
+#define FS_CRASH_REC 0x02u    /* ... and a second one before the first recovery ended */
+#define FS_TWO       0x04u    /* two crashes, the second after the first recovery */
+#define FS_RESTART   0x08u    /* a crashed node restarts and rejoins */
+#define FS_PARTITION 0x10u    /* one node cut off past its lease, then healed */
+#define FS_RANDOM    0x80u    /* one of the above per seed (what the shape allows) */
+
+#define LEASE_NS      (10 * MS)   /* a node's lease */
+#define FENCE_MARGIN  (1 * MS)    /* fence_until = loss + lease + margin */
+#define MAX_VIEWS     16u
+
+enum { NODE_UP = 0, NODE_DOWN, NODE_CUT };
+
+struct snode {
+	uint8_t  state;          /* NODE_* */
+	uint8_t  fenced;         /* cut past its lease: its sites fenced themselves */
+	uint32_t inc;            /* incarnation (restart, heal) */
+	uint32_t epoch;          /* view its sites applied */
+	uint64_t lost_at;        /* crash or cut time */
+};
+
+struct sview {
+	struct lw_map map;
+	uint64_t members;        /* bit = node */
+	uint32_t inc[MAX_NODES + 1];
+	uint64_t fence_until;
+	uint64_t formed_at;
+};
+
+struct sfaults {
+	uint32_t spec;           /* FS_* of this run */
+	uint32_t step;           /* next step of the plan */
+	uint64_t trigger_ops;    /* first fault when this many requests were submitted */
+	struct snode node[MAX_NODES + 1];
+	struct sview *view;      /* [epoch - 1] */
+	uint32_t nviews;
+	uint8_t  owner[256];     /* home node -> the node that masters its buckets */
+	uint32_t *slot_inc;      /* [slot]: src inc << 16 | dst inc at send */
+	uint8_t  *slot_dead;     /* [slot]: lost in a crash */
+	uint32_t slot_cap;
+	unsigned int cut;        /* the node cut off (0: none) */
+	bool unstable;           /* a fault is not fully recovered yet */
+	bool polling;
+	uint64_t stable_since;
+	uint64_t loss_at;        /* the loss being recovered (crash-to-grant) */
+	uint8_t  *moved;         /* [res]: its bucket moved in the latest loss view */
+	struct { uint32_t si, res, epoch; } *kept;  /* answers a site keeps for a newer view */
+	uint32_t nkept, capkept;
+	uint64_t grant_wait;     /* crash to first grant on a moved bucket, not yet seen */
+	uint32_t grant_epoch;    /* ... once its new master applied this view */
+	/* counts */
+	uint64_t crashes, cuts, fences, restarts, heals, views, recoveries;
+	bool early_fence;        /* --oracle-bug early-fence: no lease wait (the checker must fire) */
+	uint64_t lost_msgs, held_msgs, dropped_msgs, enolck_refused;
+	uint64_t c2g_sum, c2g_max, c2g_n;
+	uint64_t rec_sum, rec_max;
 };
 
 struct sim {
@@ -100,12 +163,15 @@ struct sim {
 	uint64_t ops, submitted;
 	bool stopping;
 	bool sweeping;           /* the end sweep: EX on every resource */
+	unsigned int sweep_stride;  /* live actors in the sweep */
 	uint64_t stop_time;
 	uint64_t next_cookie;
 	uint64_t ctr_incr;
+	uint64_t ctr_rederived;  /* counter reads not valid after a loss (count taken again) */
 	uint32_t nres;           /* R + 1: index R is the counter "ctr" */
 	char (*rname)[16];
 	/* counts */
+	uint64_t cancels_late;   /* refused: a timeout withdrew the request during recovery */
 	uint64_t msgs, enomem, cancels, cancels_busy, basts, reacts, evicted;
 	uint64_t completes, grants, failures[8];
 	uint64_t demoted, altmode, notvalid, lvb_reads;
@@ -128,6 +194,7 @@ struct sim {
 	int fault;               /* FAULT_* */
 	uint64_t fault_at;       /* the message number to drop / duplicate */
 	uint64_t sent;           /* messages sent so far */
+	struct sfaults F;        /* node faults and the membership oracle */
 };
 
 /* --- small helpers ------------------------------------------------------- */
@@ -224,5 +291,38 @@ void actor_event(struct sim *S, struct actor *a, const struct lw_event *ev);
 void actor_act(struct sim *S, struct actor *a);
 void actor_cancel(struct sim *S, struct actor *a, uint64_t cookie);
 void begin_stop(struct sim *S);
+/** The node of actor a is down (crashed, or its site is gone). */
+bool actor_dead(const struct sim *S, const struct actor *a);
+/** Forget everything actor a had (its node crashed). */
+void actor_reset(struct sim *S, struct actor *a);
+
+/* sim_main.c */
+/** Create site k (fresh, empty) with map m, its lockspace and its actors' sessions. */
+int  sim_site_make(struct sim *S, unsigned int k, const struct lw_map *m);
+void sim_site_drop(struct sim *S, unsigned int k);
+
+/* sim_faults.c */
+/** Parse a --faults spec ("crash,restart", "random"...). @return FS_* bits, 0 bad. */
+uint32_t sim_faults_parse(const char *spec);
+int  sim_faults_init(struct sim *S, uint32_t spec, bool early_fence);
+void sim_faults_fini(struct sim *S);
+/** After each step: start the plan's next fault when its time has come. */
+void sim_faults_step(struct sim *S);
+void sim_faults_event(struct sim *S, const struct sim_ev *ev);
+/** A message was stored in slot: remember the incarnations. */
+void sim_faults_sent(struct sim *S, uint32_t slot, unsigned int si, unsigned int di);
+/** Deliver the message in slot to site di? (false: lost, held, dropped) */
+bool sim_faults_deliver(struct sim *S, uint32_t slot, unsigned int di);
+/** The cluster has recovered from every fault so far (liveness checks apply). */
+bool sim_faults_stable(const struct sim *S, uint64_t for_ns);
+/** A grant on res (crash-to-grant timing). */
+void sim_faults_granted(struct sim *S, uint32_t res);
+/** m comes from a site of site di's current view (else the site drops it). */
+bool sim_faults_from_view(const struct sim *S, unsigned int di, const struct lw_msg *m);
+/** An answer for res that site di keeps until it applies m's view: @return true (counted then). */
+bool sim_faults_keep_answer(struct sim *S, unsigned int di, uint32_t res, const struct lw_msg *m);
+void sim_faults_print(const struct sim *S, FILE *f);
+void sim_faults_dump(const struct sim *S, FILE *f);
+void sim_faults_check_done(struct sim *S);
 
 #endif /* LW_SIM_PRIV_H */

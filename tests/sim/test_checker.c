@@ -395,6 +395,100 @@ test_map(void)
 	sim_map_fini(&m);
 }
 
+/* A crashed node's locks vanish: no conflict with them, nothing missing at the end. */
+static void
+test_node_lost(void)
+{
+	struct sim_chk *c = fresh();
+
+	sub_new(c, S2, 2, 0, 0x21, LW_LOCK_EX, 0, 1);
+	done(c, S2, 2, 0x21, 0, LW_LOCK_EX, 0, 1);
+	sub_new(c, S3, 3, 0, 0x31, LW_LOCK_PR, 0, 2);    /* waits on node 2 */
+	sub_new(c, S1, 1, 0, 0x11, LW_LOCK_PR, 0, 3);
+	sim_chk_node_lost(c, 2);                         /* S2 and S3 are node 2 */
+	done(c, S1, 1, 0x11, 0, LW_LOCK_PR, 0, 3);
+	LW_CHECK(sim_chk_nkind(c, SV_CONFLICT) == 0, "conflict with a lost lock");
+	done(c, S3, 3, 0x31, 0, LW_LOCK_PR, 0, 2);       /* a COMPLETE from the dead */
+	LW_CHECK(sim_chk_nkind(c, SV_COMPLETION) == 1, "completion of a lost request not flagged");
+	sub_unlock(c, S1, 1, 0x11, 0, 4, 0);
+	done(c, S1, 1, 0x11, LW_EUNLOCK, LW_LOCK_IV, 0, 4);
+	sim_chk_finish(c);
+	LW_CHECK(sim_chk_nviol(c) == 1, "%u violations, 1 expected", sim_chk_nviol(c));
+	/* without the call, the lock of node 1 still conflicts */
+	sub_new(c, S1, 1, 1, 0x12, LW_LOCK_EX, 0, 5);
+	done(c, S1, 1, 0x12, 0, LW_LOCK_EX, 0, 5);
+	sim_chk_node_lost(c, 2);
+	sub_new(c, S2, 2, 1, 0x22, LW_LOCK_EX, 0, 6);
+	done(c, S2, 2, 0x22, 0, LW_LOCK_EX, 0, 6);
+	LW_CHECK(sim_chk_nkind(c, SV_CONFLICT) == 1, "conflict missed after a loss elsewhere");
+	sim_chk_free(c);
+}
+
+/* -ENOLCK ends a lock only after the node's lease ran out. */
+static void
+test_enolck(void)
+{
+	struct sim_chk *c = fresh();
+
+	sub_new(c, S1, 1, 0, 0x11, LW_LOCK_EX, 0, 1);
+	done(c, S1, 1, 0x11, 0, LW_LOCK_EX, 0, 1);
+	sub_new(c, S1, 1, 1, 0x12, LW_LOCK_PR, 0, 2);    /* pending */
+	done(c, S1, 1, 0x11, -ENOLCK, LW_LOCK_IV, 0, 0);  /* no lease set: not allowed */
+	LW_CHECK(sim_chk_nkind(c, SV_EVENT) == 1, "-ENOLCK with no lease end accepted");
+	sim_chk_node_lease(c, 1, now + 100);
+	done(c, S1, 1, 0x11, -ENOLCK, LW_LOCK_IV, 0, 0);  /* before the lease end */
+	LW_CHECK(sim_chk_nkind(c, SV_EVENT) == 2, "-ENOLCK before the lease end accepted");
+	tick(c, 100);
+	done(c, S1, 1, 0x11, -ENOLCK, LW_LOCK_IV, 0, 0);
+	done(c, S1, 1, 0x12, -ENOLCK, LW_LOCK_IV, 0, 2);
+	LW_CHECK(sim_chk_enolck(c) == 2, "%llu -ENOLCK counted", (unsigned long long)sim_chk_enolck(c));
+	done(c, S1, 1, 0x12, -ENOLCK, LW_LOCK_IV, 0, 2);  /* twice */
+	LW_CHECK(sim_chk_nkind(c, SV_COMPLETION) == 1, "second -ENOLCK for a lock not flagged");
+	/* the lock is gone: another site may take EX */
+	sub_new(c, S2, 2, 0, 0x21, LW_LOCK_EX, 0, 3);
+	done(c, S2, 2, 0x21, 0, LW_LOCK_EX, 0, 3);
+	LW_CHECK(sim_chk_nkind(c, SV_CONFLICT) == 0, "a fenced lock still conflicts");
+	sub_unlock(c, S2, 2, 0x21, 0, 4, 0);
+	done(c, S2, 2, 0x21, LW_EUNLOCK, LW_LOCK_IV, 0, 4);
+	sim_chk_finish(c);
+	LW_CHECK(sim_chk_nviol(c) == 3, "%u violations, 3 expected", sim_chk_nviol(c));
+	sim_chk_free(c);
+}
+
+/* After a loss, a read may say "not valid" once; a valid read must still be the last write. */
+static void
+test_lvb_lost(void)
+{
+	struct sim_chk *c = fresh();
+
+	sub_new(c, S1, 1, 0, 0x11, LW_LOCK_EX, 0, 1);
+	done(c, S1, 1, 0x11, 0, LW_LOCK_EX, 0, 1);
+	sub_unlock(c, S1, 1, 0x11, LW_LKF_VALBLK, 2, 42);
+	done(c, S1, 1, 0x11, LW_EUNLOCK, LW_LOCK_IV, 0, 2);
+	/* not relaxed: not valid is wrong */
+	sub_new(c, S2, 2, 0, 0x21, LW_LOCK_PR, LW_LKF_VALBLK, 3);
+	done_lvb(c, S2, 2, 0x21, LW_LOCK_PR, 3, 0, LW_SBF_VALNOTVALID);
+	LW_CHECK(sim_chk_nkind(c, SV_LVB) == 1, "not-valid read without a loss accepted");
+	sub_unlock(c, S2, 2, 0x21, 0, 4, 0);
+	done(c, S2, 2, 0x21, LW_EUNLOCK, LW_LOCK_IV, 0, 4);
+	sim_chk_lvb_lost(c, 0);
+	LW_CHECK(sim_chk_lvb_relaxed(c, 0) && !sim_chk_lvb_relaxed(c, 1), "relaxed set wrong");
+	/* relaxed: a stale valid value is still wrong */
+	sub_new(c, S2, 2, 0, 0x22, LW_LOCK_PR, LW_LKF_VALBLK, 5);
+	done_lvb(c, S2, 2, 0x22, LW_LOCK_PR, 5, 41, 0);
+	LW_CHECK(sim_chk_nkind(c, SV_LVB) == 2, "stale read after a loss accepted");
+	/* not valid: allowed, counted; then a read claiming valid with no write is wrong */
+	sub_new(c, S3, 3, 0, 0x31, LW_LOCK_PR, LW_LKF_VALBLK, 6);
+	done_lvb(c, S3, 3, 0x31, LW_LOCK_PR, 6, 0, LW_SBF_VALNOTVALID);
+	LW_CHECK(sim_chk_nkind(c, SV_LVB) == 2 && sim_chk_lvb_lost_reads(c) == 1,
+		 "not-valid read after a loss: %u lvb violations, %llu counted",
+		 sim_chk_nkind(c, SV_LVB), (unsigned long long)sim_chk_lvb_lost_reads(c));
+	sub_new(c, S1, 1, 0, 0x13, LW_LOCK_PR, LW_LKF_VALBLK, 7);
+	done_lvb(c, S1, 1, 0x13, LW_LOCK_PR, 7, 42, 0);
+	LW_CHECK(sim_chk_nkind(c, SV_LVB) == 3, "valid read after a not-valid one accepted");
+	sim_chk_free(c);
+}
+
 int
 main(void)
 {
@@ -407,6 +501,9 @@ main(void)
 	test_lvb();
 	test_convdeadlk();
 	test_stall();
+	test_node_lost();
+	test_enolck();
+	test_lvb_lost();
 	if (failures != 0) {
 		fprintf(stderr, "test_checker: %d check(s) failed\n", failures);
 		return 1;
