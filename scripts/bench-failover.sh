@@ -82,7 +82,7 @@ for ((r = 1; r <= rounds; r++)); do
 	wait "$during_pid" || true
 	during=$(cat "$dir/during.now")
 	after=$(load "$secs" after)
-	resume=$(awk -v a="$t0" -v b="${t1:-0}" 'BEGIN { printf "%.1f", b > a ? (b - a) / 1e6 : -1 }')
+	resume=$(awk -v a="$t0" -v b="${t1:-0}" 'BEGIN { printf "%.1f", (b > a ? (b - a) / 1e6 : -1) }')
 	echo "$resume" >>"$dir/resume"
 	echo "$before" >>"$dir/before"
 	echo "$during" >>"$dir/during"
@@ -94,8 +94,8 @@ m_resume=$(median <"$dir/resume")
 m_before=$(median <"$dir/before")
 m_during=$(median <"$dir/during")
 m_after=$(median <"$dir/after")
-r_during=$(awk -v a="$m_during" -v b="$m_before" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')
-r_after=$(awk -v a="$m_after" -v b="$m_before" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')
+r_during=$(awk -v a="$m_during" -v b="$m_before" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+r_after=$(awk -v a="$m_after" -v b="$m_before" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 if [ "$json" -eq 1 ]; then
 	printf '{"rounds":%d,"seconds":%s,"resume_ms_median":%s,"resume_ms":[%s],' "$rounds" "$secs" \
 		"$m_resume" "$(paste -sd, "$dir/resume")"
