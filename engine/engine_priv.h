@@ -85,6 +85,7 @@ struct lw_lkb {
 	uint16_t lsid;
 	uint8_t  nq;                  /* NOQUEUE, asked of the master: its DENY ends it */
 	uint8_t  nqbast;              /* ... with NOQUEUEBAST */
+	uint8_t  held_back;           /* gone, but its COMPLETE waits in res->cxl: id kept */
 	TAILQ_ENTRY(lw_lkb) slink;    /* session's list, or the orphan list */
 	uint8_t  lvb[LW_LVB_LEN];     /* value to write when a PW/EX conversion is granted */
 };
@@ -189,6 +190,7 @@ struct lw_session *lw_session_slot(struct lw_engine *e, uint32_t sid);  /* sid k
 extern const struct lw_lockq_ops lw_engine_qops;
 void lw_lock_cancel_pending(struct lw_engine *e, struct lw_lkb *lkb, int status, bool notify);
 void lw_lock_destroy(struct lw_engine *e, struct lw_lkb *lkb);
+void lw_lock_free_held_back(struct lw_engine *e, uint32_t lkid);
 void lw_lock_emit_complete(struct lw_engine *e, const struct lw_lkb *lkb, uint32_t session,
 			   int status, int mode, uint8_t sbflags, uint64_t cookie);
 

@@ -56,6 +56,7 @@ lw_lkb_alloc(struct lw_engine *e)
 	lkb->next_free = 0;
 	lkb->tslot = 0;
 	lkb->persistent = 0;
+	lkb->held_back = 0;
 	lkb->res = NULL;
 	e->st.locks++;
 	return lkb;

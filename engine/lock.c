@@ -362,12 +362,18 @@ do_convert(struct lw_engine *e, struct lw_req *rq, uint64_t now)
 	return 0;
 }
 
-/* Detach and free a lock that holds nothing and waits for nothing. */
+/*
+ * Detach and free a lock that holds nothing and waits for nothing. One
+ * whose cancel's COMPLETE is still held back (lw_shadow_cancelling) leaves
+ * its session but keeps its id and its resource until that COMPLETE goes
+ * (lw_lock_free_held_back): meanwhile the id names no other lock, and
+ * requests naming it get -EBUSY, as for a lock whose cancel is under way.
+ */
 void
 lw_lock_destroy(struct lw_engine *e, struct lw_lkb *lkb)
 {
-	struct lw_res *r = lkb->res;
-
+	if (lkb->held_back)
+		return;
 	lw_timer_del(e, lkb);
 	if (lkb->session != 0) {
 		struct lw_session *s = lw_session_slot(e, lkb->session);
@@ -377,8 +383,26 @@ lw_lock_destroy(struct lw_engine *e, struct lw_lkb *lkb)
 		TAILQ_REMOVE(&e->orphans, lkb, slink);
 		e->st.orphans--;
 	}
+	if (lw_shadow_cancelling(lkb)) {
+		lkb->held_back = 1;
+		return;
+	}
 	e->ls[lkb->lsid - 1].nlocks--;
-	lw_res_detach(e, r);
+	lw_res_detach(e, lkb->res);
+	lw_lkb_free(e, lkb);
+}
+
+/* The held-back COMPLETE of a destroyed lock went: its id is free now. */
+void
+lw_lock_free_held_back(struct lw_engine *e, uint32_t lkid)
+{
+	struct lw_lkb *lkb = lw_lkb_find(e, lkid);
+
+	if (lkb == NULL || !lkb->held_back)
+		return;
+	lkb->held_back = 0;
+	e->ls[lkb->lsid - 1].nlocks--;
+	lw_res_detach(e, lkb->res);
 	lw_lkb_free(e, lkb);
 }
 
@@ -442,6 +466,14 @@ do_unlock_one(struct lw_engine *e, struct lw_req *rq)
 	if (lkb->session != rq->session &&
 	    !(lkb->session == 0 && (f & LW_LKF_FORCEUNLOCK)))
 		return -EINVAL;
+	if (lkb->held_back) {
+		/* destroyed, its COMPLETE held back: at most a FORCEUNLOCK follows */
+		if (!(f & LW_LKF_FORCEUNLOCK) || lkb->res->cxl.unlock)
+			return -EBUSY;
+		rq->rc = 0;
+		lw_shadow_hold_unlock(lkb->res, lkb, rq->cookie);
+		return 0;
+	}
 	pending = lkb->q.state == LW_QS_CONVERT || lkb->q.state == LW_QS_WAIT;
 	if (f & LW_LKF_CANCEL) {
 		if (!pending)

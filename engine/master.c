@@ -157,7 +157,8 @@ mres_get(struct lw_site *s, const struct lw_msg *m, uint64_t hash)
 	memcpy(r->name, m->name, m->namelen);
 	r->nholders = 0;
 	r->holders = NULL;
-	r->lvb_valid = 1;
+	/* a lost master may have had a newer value: none is known until written */
+	r->lvb_valid = !bit_get(s->rec.lvb_lost, lw_bucket_of(hash));
 	r->rebuilt = 0;
 	r->lvbseq = 0;
 	memset(r->lvb, 0, sizeof(r->lvb));

@@ -507,6 +507,7 @@ restart(struct lw_site *s, const struct lw_view_change *vc)
 		if (s->map.bucket[b] == s->self)
 			bit_set(rc->frozen, b);
 		rc->moved_epoch[b] = s->map.epoch;	/* nothing from before is ours */
+		bit_set(rc->lvb_lost, b);	/* what it missed may have lost a value */
 	}
 	count_frozen(rc);
 	send_report_done(s);
@@ -625,6 +626,8 @@ apply_view(struct lw_site *s, const struct lw_view_change *vc)
 		if (!site_gone(o, was) && was == s->map.bucket[b])
 			continue;
 		bit_set(o->moved, b);
+		if (site_gone(o, was))
+			bit_set(rc->lvb_lost, b);	/* its values may have gone with it */
 		if (s->map.bucket[b] == s->self)
 			bit_set(o->moved_in, b);
 		else if (was == s->self)

@@ -313,6 +313,15 @@ check_queues(const struct lw_engine *e, const struct lw_res *r, uint32_t *nlkb)
 		n++;
 	}
 	CHECK(nc == r->q.nconvert && nw == r->q.nwait, "queue lengths");
+	if (r->cxl.lkid != 0) {
+		const struct lw_lkb *lkb = lw_lkb_find(e, r->cxl.lkid);
+
+		if (lkb != NULL && lkb->held_back) {
+			CHECK(lkb->res == r && lkb->q.state == LW_QS_NONE,
+			      "held-back lkb %#x", lkb->lkid);
+			n++;	/* destroyed, kept for its COMPLETE */
+		}
+	}
 	CHECK(memcmp(g, r->q.gcnt, sizeof(g)) == 0, "granted tally");
 	CHECK(memcmp(p, r->q.pcnt, sizeof(p)) == 0, "pending tally");
 	CHECK(n == r->nlocks, "resource lock count %u != %u", n, r->nlocks);

@@ -18,7 +18,8 @@
  *   receive_grant()  -> held = mode; the LVB unless we were its writer
  *   receive_deny()   -> -EAGAIN ends a NOQUEUE lock; -EDEADLK fails (or with
  *                       CONVDEADLK demotes) the local conversion, or holds
- *                       new requests back until we have given way
+ *                       new requests back until we have given way (not a
+ *                       conversion keeping that from happening)
  *   receive_bast()   -> owe a downgrade to meet(held, target); a hint (a
  *                       refused NOQUEUE) gives back a mode only cached
  *   receive_redirect() -> ask the site the master named
@@ -264,21 +265,23 @@ maybe_request(struct lw_site *s, struct lw_engine *e, struct lw_res *r)
 			send_cancel(s, e, r);
 		return;
 	}
-	if (r->dl_block)
-		return;
 	q = head_pending(r);
 	if (q == NULL || !lw_lockq_would_grant(&r->q, q, q->rqmode, q->flags, LW_LOCK_EX))
 		return;		/* nothing waits, or it waits for local holders */
 	/*
 	 * While a downgrade is owed, requests wait for it, except a conversion
 	 * whose own granted mode keeps the downgrade from happening: it goes
-	 * now, and the master orders it (or finds the deadlock). Nothing is
-	 * asked that the held mode already covers: that waits for our own
+	 * now, and the master orders it (or finds the deadlock), even after a
+	 * DENY -EDEADLK (dl_block): that one ended another lock's conversion,
+	 * and this one would otherwise wait for a downgrade it prevents. Nothing
+	 * is asked that the held mode already covers: that waits for our own
 	 * downgrade, not for the master.
 	 */
 	if (r->bast_target != LW_LOCK_IV &&
 	    (q->grmode == LW_LOCK_IV ||
 	     lw_mode_covers(lw_mode_meet(r->held, r->bast_target), q->grmode)))
+		return;
+	if (r->dl_block && r->bast_target == LW_LOCK_IV)
 		return;
 	if (lw_mode_join(r->held, q->rqmode) == r->held)
 		return;
@@ -341,8 +344,9 @@ lw_shadow_release_idle(struct lw_engine *e, uint64_t now, uint64_t idle_ns)
  * retracted request queued there, and, say, be refused a conversion for a
  * deadlock with a conversion the client already saw end. So the COMPLETE
  * waits on the shadow (r->cxl) and release_held() sends it with the answer;
- * meanwhile the lock counts as pending for its client (-EBUSY). Cancels of
- * other locks change nothing at the master and complete at once.
+ * meanwhile the lock counts as pending for its client (-EBUSY), even once
+ * it is gone (lw_lock_destroy keeps its lkb and id until release_held()).
+ * Cancels of other locks change nothing at the master and complete at once.
  */
 bool
 lw_shadow_hold_cancel(struct lw_engine *e, const struct lw_lkb *lkb, int status)
@@ -384,11 +388,15 @@ release_held(struct lw_engine *e, struct lw_res *r)
 	if (h->lkid == 0)
 		return;
 	h->lkid = 0;
-	if (lw_session_get(e, h->session) == NULL)
-		return;		/* closed meanwhile: nobody to tell */
-	lw_lock_emit_complete(e, &k, h->session, h->status, h->mode, h->sbflags, h->cookie);
-	if (h->unlock)
-		lw_lock_emit_complete(e, &k, h->session, LW_EUNLOCK, LW_LOCK_IV, 0, h->ucookie);
+	/* nobody to tell if the session closed meanwhile */
+	if (lw_session_get(e, h->session) != NULL) {
+		lw_lock_emit_complete(e, &k, h->session, h->status, h->mode, h->sbflags,
+				      h->cookie);
+		if (h->unlock)
+			lw_lock_emit_complete(e, &k, h->session, LW_EUNLOCK, LW_LOCK_IV, 0,
+					      h->ucookie);
+	}
+	lw_lock_free_held_back(e, k.lkid);	/* a lock gone meanwhile: its id is free now */
 }
 
 /*
@@ -409,9 +417,12 @@ lw_shadow_forget(struct lw_site *s, struct lw_res *r, bool fence)
 	r->bast_target = LW_LOCK_IV;
 	r->bast_heads = 0;
 	if (fence) {
+		/* what it knew of the value is no newer than any master's now */
 		set_held(s, r, LW_LOCK_IV);
 		r->seq = 0;
 		r->lvb_dirty = 0;
+		r->lvbseq = 0;
+		r->lvb_valid = 0;
 	}
 	update_ceiling(e, r);
 }
@@ -511,8 +522,9 @@ give_back(struct lw_site *s, const struct lw_msg *m)
 	d->mode = LW_LOCK_IV;
 }
 
+/* The LVB of a GRANT replaces ours unless ours is newer (written here since). */
 static void
-receive_grant(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const struct lw_msg *m)
+grant_lvb(struct lw_res *r, const struct lw_msg *m)
 {
 	if ((m->lvbf & LW_MSG_LVB_PRESENT) &&
 	    (m->lvbseq > r->lvbseq || (m->lvbseq == r->lvbseq && !r->lvb_dirty))) {
@@ -521,6 +533,12 @@ receive_grant(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const st
 		r->lvbseq = m->lvbseq;
 		r->lvb_dirty = 0;
 	}
+}
+
+static void
+receive_grant(struct lw_site *s, struct lw_engine *e, struct lw_res *r, const struct lw_msg *m)
+{
+	grant_lvb(r, m);
 	set_held(s, r, m->mode);
 	r->seq = m->seq;
 	r->inflight = 0;

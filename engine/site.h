@@ -217,6 +217,9 @@ int lw_site_check(struct lw_site *s);
  *     valid and some reporter holds CW, PR, PW or EX (no writer could have
  *     run since its grant); invalid otherwise. Then the
  *     kept messages run in order, and RESUMED(epoch) goes to every site.
+ *     A resource nobody reported, made later in a bucket that ever moved
+ *     away from a lost master (or at a site that restarted), starts with
+ *     a value that is not valid until a writer writes one.
  *   - A newer view during recovery restarts it: frozen buckets stay frozen,
  *     the holdings rebuilt so far stay (reports are idempotent, lost sites
  *     are purged as anywhere), and REPORT_DONE of the new epoch is awaited.

@@ -78,6 +78,7 @@ struct lw_rec {
 	uint64_t unsettled[BITS_WORDS(LW_BUCKETS)];   /* buckets whose master has not RESUMED */
 	uint32_t unsettled_epoch[LW_BUCKETS];         /* the view that unsettled each */
 	uint32_t moved_epoch[LW_BUCKETS];             /* the view that last gave each a new master */
+	uint64_t lvb_lost[BITS_WORDS(LW_BUCKETS)];    /* buckets that once lost their master */
 	struct lw_msgbuf frozenq;     /* REQUEST/DOWNGRADE/CANCEL for frozen buckets */
 	struct lw_msgbuf futureq;     /* messages of a view not applied yet */
 	struct lw_rec_info ri;        /* counters */

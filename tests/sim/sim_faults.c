@@ -296,6 +296,9 @@ kept_answers(struct sim *S, unsigned int si, uint32_t epoch)
 			 F->kept[i].epoch);
 		if (*a > 0)
 			(*a)--;
+		/* answered now, as a delivery would be: a CANCEL the replay provokes is fine */
+		if (S->nanswered < sizeof(S->answered) / sizeof(S->answered[0]))
+			S->answered[S->nanswered++] = F->kept[i].res;
 		F->kept[i] = F->kept[--F->nkept];
 	}
 }
@@ -529,6 +532,7 @@ apply_view(struct sim *S, unsigned int node, uint32_t epoch)
 			 sim_site_name(ss->id, sn), epoch, ri.epoch);
 		ss->epoch = epoch;
 		sim_drain(S, i, false);
+		S->nanswered = 0;
 	}
 }
 

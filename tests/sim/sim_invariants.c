@@ -130,6 +130,14 @@ sim_count_delivered(struct sim *S, unsigned int di, const struct lw_msg *m)
 		return;
 	if (S->F.spec != 0 && sim_faults_keep_answer(S, di, res, m))
 		return;
+	if (S->F.spec != 0 && S->site[di].s != NULL) {
+		struct lw_rec_info ri;
+
+		/* a fenced site (or one fencing at this call) drops what it gets */
+		lw_site_rec_info(S->site[di].s, &ri);
+		if (ri.phase == LW_REC_FENCED || S->now >= ri.lease_until)
+			return;
+	}
 	a = &S->asking[(size_t)di * S->nres + res];
 	if (*a == 0) {
 		sim_chk_set_res(S->chk, res);
