@@ -183,6 +183,8 @@ lw_control_loop(struct lw_node *n)
 		}
 		lw_view_poll(n, now);
 		members_update(n, now);
+		if (n->stop_req && lw_view_leave(n, now))
+			n->stop = 1;
 		if (n->listen_fd >= 0)
 			lw_sessions_poll(n);
 		nanosleep(&ts, NULL);

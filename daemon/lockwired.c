@@ -59,7 +59,11 @@ static void
 on_signal(int sig)
 {
 	(void)sig;
-	node.stop = 1;
+	/* the control loop leaves the cluster cleanly, then stops everything;
+	 * a second signal stops at once */
+	if (node.stop_req)
+		node.stop = 1;
+	node.stop_req = 1;
 }
 
 static void

@@ -129,6 +129,9 @@ struct lw_node {
 	const char *drv_out;                 /* file prefix for driver results */
 	/* control */
 	volatile int stop;
+	volatile int stop_req;               /* SIGTERM/SIGINT: leave the view, then stop */
+	int leaving;                         /* control: 1 fencing, 2 announced (view.c) */
+	uint64_t leave_deadline;
 	volatile int all_up;                 /* every member heard from */
 	uint32_t epoch;
 	uint64_t start_ns;
@@ -177,6 +180,7 @@ uint32_t lw_view_new_incarnation(void);
 int  lw_view_setup(struct lw_node *n);
 void lw_view_free(struct lw_node *n);
 void lw_view_poll(struct lw_node *n, uint64_t now);
+bool lw_view_leave(struct lw_node *n, uint64_t now);
 bool lw_view_worker_poll(struct lw_worker *w, uint64_t now);
 
 /* telemetry.c */

@@ -25,6 +25,13 @@
  * on its next call, and the worker makes that call at once so clients hear
  * -ENOLCK without waiting for traffic.
  *
+ * Leave (SIGTERM, lw_view_leave): every worker fences its site (its
+ * clients' locks end with -ENOLCK), and once all have, the membership
+ * announces the leave (lw_ms_leave): the others drop the node at once and,
+ * since it grants nothing any more, with no lease to wait out. The daemon
+ * stops when a view without it is committed (lw_ms_left), or after
+ * LEAVE_WAIT_NS.
+ *
  * Times: lw_now_ns() on every thread (one TSC), so the lease written by
  * control is compared by workers directly.
  */
@@ -37,6 +44,8 @@
 
 #include "membership.h"
 #include "node.h"
+
+#define LEAVE_WAIT_NS 1000000000ull   /* a leave gives up on the view after this */
 
 /* One view for one worker. */
 struct view_order {
@@ -189,7 +198,7 @@ lw_view_poll(struct lw_node *n, uint64_t now)
 	while (lw_pio_ctl_recv(n->pio, &src, buf, &len) == 1)
 		lw_ms_receive(n->ms, src, buf, len, now);
 	lw_ms_tick(n->ms, now);
-	if (lw_ms_fenced(n->ms)) {
+	if (lw_ms_fenced(n->ms) && n->leaving == 0) {
 		/* workers fence before anything else they do; then join again */
 		__atomic_store_n(&n->lease_until, 0, __ATOMIC_RELEASE);
 		__atomic_add_fetch(&n->fence_seq, 1, __ATOMIC_RELEASE);
@@ -200,13 +209,15 @@ lw_view_poll(struct lw_node *n, uint64_t now)
 		n->all_up = 0;
 		memset(&n->view, 0, sizeof(n->view));
 	}
-	got = lw_ms_take_view(n->ms, &v);
+	got = lw_ms_take_view(n->ms, &v) && n->leaving == 0;
 	if (got)
 		n->view = v;
 	/* the lease first: a worker that applies the view must not see an older one */
 	lease = lw_ms_lease_until(n->ms);
 	if (lease == 0 && n->view.epoch != 0 && !lw_ms_fenced(n->ms))
 		lease = n->view.installed_ns + (uint64_t)n->cfg.lease_us * 1000u;
+	if (n->leaving != 0)
+		lease = 0;
 	__atomic_store_n(&n->lease_until, lease, __ATOMIC_RELEASE);
 	if (got)
 		publish_view(n, &v);
@@ -230,13 +241,14 @@ lw_view_worker_poll(struct lw_worker *w, uint64_t now)
 	unsigned int id;
 
 	if (fseq != w->fence_seen) {
-		w->fence_seen = fseq;
 		lw_site_fence(w->site, now, &w->out);
 		for (id = 1; id < LW_PIO_MAX_NODES; id++)
 			if (n->members[id].present && id != n->cfg.node_id)
 				lw_wio_forget_node(w->wio, id);
 		w->lease_cur = 0;
 		called = true;
+		/* control waits for this before it announces a leave */
+		__atomic_store_n(&w->fence_seen, fseq, __ATOMIC_RELEASE);
 	}
 	while (rte_ring_sc_dequeue(w->view_ring, &p) == 0) {
 		struct view_order *o = p;
@@ -270,4 +282,43 @@ lw_view_worker_poll(struct lw_worker *w, uint64_t now)
 		called = true;
 	}
 	return called;
+}
+
+/*
+ * One control round of a clean leave. @return true when the daemon may
+ * stop: the others committed a view without this node, or the wait ran out.
+ */
+bool
+lw_view_leave(struct lw_node *n, uint64_t now)
+{
+	unsigned int i;
+
+	if (n->leaving == 0) {
+		LW_LOG(NOTICE, "leaving the cluster: fencing the workers");
+		n->leaving = 1;
+		n->leave_deadline = now + LEAVE_WAIT_NS;
+		__atomic_store_n(&n->lease_until, 0, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&n->fence_seq, 1, __ATOMIC_RELEASE);
+	}
+	if (now >= n->leave_deadline) {
+		LW_LOG(WARNING, "leave: no view without this node within %llu ms; stopping",
+		       (unsigned long long)(LEAVE_WAIT_NS / 1000000u));
+		return true;
+	}
+	if (n->leaving == 1) {
+		/* announce only once no site can grant any more */
+		for (i = 0; i < n->nworkers; i++)
+			if (n->workers[i]->running &&
+			    __atomic_load_n(&n->workers[i]->fence_seen, __ATOMIC_ACQUIRE) !=
+			    __atomic_load_n(&n->fence_seq, __ATOMIC_ACQUIRE))
+				return false;
+		if (lw_ms_leave(n->ms, now) != 0)
+			return true;	/* never in a view: nothing to leave */
+		n->leaving = 2;
+	}
+	if (lw_ms_left(n->ms)) {
+		LW_LOG(NOTICE, "left the cluster");
+		return true;
+	}
+	return false;
 }

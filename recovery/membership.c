@@ -26,6 +26,13 @@
  * installed, or a committed view derived from a base older than its
  * installed view) and fences: it rejoins as a new incarnation with fresh
  * state, since no view will ever hold the old one again.
+ * Leave (lw_ms_leave, after the caller stopped granting): the node's HBs
+ * carry LEAVING and echo nobody; it never proposes, accepts or fences.
+ * Whoever hears it records (node, incarnation) as left and shuns it at
+ * once; the leader proposes without it and lists it in the view's left, so
+ * members that missed the HB still know; a lost node that left sets no
+ * fence_until. A member whose view excludes it answers its LEAVING HBs with
+ * that view's COMMIT, which tells the leaver it has left (lw_ms_left).
  * State of a node: alive peers (heard within suspect_ns), the installed
  * view, the base (newest committed view known, installed or not), the
  * highest proposal accepted, the shunned incarnations (excluded by an
@@ -48,7 +55,7 @@
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "wire structs are little-endian");
 
 #define MS_MAGIC    0x534d574cu   /* "LWMS" */
-#define MS_VERSION  1u
+#define MS_VERSION  2u
 #define MS_NONE     UINT64_MAX
 
 enum { MS_HB = 1, MS_PROPOSE = 2, MS_ACK = 3, MS_COMMIT = 4 };
@@ -87,10 +94,16 @@ static_assert(sizeof(struct ms_hb) == 48, "hb");
 
 /* The destination's incarnation (dst_inc) is excluded here: it must rejoin. */
 #define HB_F_SHUNNED 1u
+/* The sender (this incarnation) is leaving: it stopped granting; drop it at once. */
+#define HB_F_LEAVING 2u
 
 /* PROPOSE and COMMIT: this, then uint32_t inc[nmembers] (ascending member
- * ids), then uint8_t owner[nconf] (ascending configured ids). joining: the
- * members not in the leader's newest committed view with this incarnation. */
+ * ids), then uint8_t owner[nconf] (ascending configured ids), then uint8_t
+ * left[nleft] (ascending ids). joining: the members not in the leader's
+ * newest committed view with this incarnation. left: the members of the
+ * base view (base_epoch) that this view drops because they left cleanly
+ * (not members again, so members + left <= nconf; one back with a new
+ * incarnation is judged on what each node heard itself). */
 struct ms_viewmsg {
 	struct ms_hdr h;
 	uint32_t epoch;
@@ -98,7 +111,7 @@ struct ms_viewmsg {
 	uint8_t  leader;
 	uint8_t  nmembers;
 	uint8_t  nconf;
-	uint8_t  rsvd;
+	uint8_t  nleft;
 	uint32_t rsvd2;
 	uint64_t members[4];
 	uint64_t joining[4];
@@ -110,6 +123,7 @@ static_assert(offsetof(struct ms_viewmsg, nconf) == 26, "view");
 static_assert(offsetof(struct ms_viewmsg, members) == 32, "view");
 static_assert(offsetof(struct ms_viewmsg, joining) == 64, "view");
 static_assert(sizeof(struct ms_viewmsg) == 96, "view");
+/* members + left <= nconf: 4 * members + nconf + left <= 5 * nconf */
 static_assert(sizeof(struct ms_viewmsg) + 5 * LW_MS_MAX_CONF <= LW_MS_MSG_MAX, "a view fits a message");
 
 struct ms_shun {
@@ -143,6 +157,7 @@ struct ms_view {
 	uint8_t  leader;
 	uint64_t members[4];
 	uint64_t joining[4];   /* members new to the leader's base (fresh state) */
+	uint64_t left[4];      /* base members dropped because they left cleanly */
 	uint32_t inc[256];
 	uint8_t  owner[256];
 };
@@ -160,10 +175,12 @@ struct lw_ms {
 	unsigned int nconf, majority;
 	struct ms_peer peer[256];
 	uint32_t shun[256];           /* incarnations <= shun[n] of node n are excluded */
+	uint32_t left_inc[256];       /* incarnation of node n known to have left (0: none) */
 	uint64_t next_hb;
 	uint64_t start_ns;            /* create or rejoin: silence is measured from here at most */
 
 	bool installed, fenced;
+	bool leaving, left;           /* lw_ms_leave called; a view without us is committed */
 	struct ms_view inst;
 	uint64_t install_ns, grace;   /* grace: a new member's first lease must come by then */
 	uint64_t lease_until;
@@ -181,7 +198,7 @@ struct lw_ms {
 	uint64_t prop_start, prop_sent;
 
 	bool view_new;                /* for lw_ms_take_view */
-	uint64_t plost[4], pfence;
+	uint64_t plost[4], pleft[4], pfence;
 
 	uint64_t last_now;            /* latest now given, for lw_ms_info */
 	struct lw_ms_info st;         /* counters only */
@@ -314,6 +331,13 @@ send_hb(struct lw_ms *ms, unsigned int dst, uint64_t now)
 	hb.echo = 0;
 	hb.flags = 0;
 	hb.rsvd = 0;
+	if (ms->leaving) {
+		/* Echo nobody: our view is gone for us. */
+		hb.flags = HB_F_LEAVING;
+		memcpy(o->buf, &hb, sizeof(hb));
+		ms->st.hb_tx++;
+		return;
+	}
 	if (p->inc != 0 && shunned(ms, dst, p->inc))
 		hb.flags |= HB_F_SHUNNED;
 	/* Echo only a member of our view, this incarnation, never excluded. */
@@ -330,8 +354,8 @@ send_view(struct lw_ms *ms, unsigned int dst, uint8_t type, const struct ms_view
 	struct ms_viewmsg m;
 	struct lw_ms_out *o;
 	uint8_t *p;
-	unsigned int n, nm = set_count(v->members);
-	size_t len = sizeof(m) + 4 * nm + ms->nconf;
+	unsigned int n, nm = set_count(v->members), nl = set_count(v->left);
+	size_t len = sizeof(m) + 4 * nm + ms->nconf + nl;
 
 	o = out_slot(ms, dst, type, len);
 	if (o == NULL)
@@ -342,7 +366,7 @@ send_view(struct lw_ms *ms, unsigned int dst, uint8_t type, const struct ms_view
 	m.leader = v->leader;
 	m.nmembers = (uint8_t)nm;
 	m.nconf = (uint8_t)ms->nconf;
-	m.rsvd = 0;
+	m.nleft = (uint8_t)nl;
 	m.rsvd2 = 0;
 	memcpy(m.members, v->members, sizeof(m.members));
 	memcpy(m.joining, v->joining, sizeof(m.joining));
@@ -356,6 +380,9 @@ send_view(struct lw_ms *ms, unsigned int dst, uint8_t type, const struct ms_view
 	for (n = 1; n < 256; n++)
 		if (lw_ms_has(ms->c.nodes, n))
 			*p++ = v->owner[n];
+	for (n = 1; n < 256; n++)
+		if (lw_ms_has(v->left, n))
+			*p++ = (uint8_t)n;
 	if (type == MS_COMMIT)
 		ms->st.commits_tx++;
 }
@@ -390,7 +417,7 @@ send_ack(struct lw_ms *ms, unsigned int dst, uint32_t epoch, uint8_t status,
 static void
 fence(struct lw_ms *ms)
 {
-	if (ms->fenced)
+	if (ms->fenced || ms->leaving)
 		return;
 	ms->fenced = true;
 	ms->proposing = false;
@@ -417,7 +444,7 @@ lease_update(struct lw_ms *ms, uint64_t now)
 	uint64_t val[256], until;
 	unsigned int n, k = 0;
 
-	if (!ms->installed || ms->fenced)
+	if (!ms->installed || ms->fenced || ms->leaving)
 		return;
 	for (n = 1; n < 256; n++) {
 		if (!lw_ms_has(ms->inst.members, n))
@@ -451,23 +478,54 @@ shun_dropped(struct lw_ms *ms, const struct ms_view *from, const struct ms_view 
 			shun(ms, n, from->inc[n]);
 }
 
+/*
+ * The nodes a view says left: the incarnations they had in its base view,
+ * when that is a view we know (the one installed, or the newest committed).
+ */
+static void
+learn_left(struct lw_ms *ms, const struct ms_view *v)
+{
+	const struct ms_view *b = NULL;
+	unsigned int n;
+
+	if (ms->installed && ms->inst.epoch == v->base_epoch)
+		b = &ms->inst;
+	else if (ms->have_base && ms->base.epoch == v->base_epoch)
+		b = &ms->base;
+	if (b == NULL)
+		return;
+	for (n = 1; n < 256; n++)
+		if (lw_ms_has(v->left, n) && lw_ms_has(b->members, n) && b->inc[n] > ms->left_inc[n])
+			ms->left_inc[n] = b->inc[n];
+}
+
+/*
+ * A lost node that left cleanly had stopped granting before it said so:
+ * it counts in lost but needs no lease wait. Any other lost node sets
+ * fence_until.
+ */
 static void
 install(struct lw_ms *ms, const struct ms_view *v, uint64_t now)
 {
-	uint64_t lost[4] = {0};
-	unsigned int n, i;
+	bool crashed = false;
+	unsigned int n;
 
+	learn_left(ms, v);
 	if (ms->installed) {
-		for (n = 1; n < 256; n++)
-			if (lw_ms_has(ms->inst.members, n) && !view_has(v, n, ms->inst.inc[n]))
-				lw_ms_add(lost, n);
+		for (n = 1; n < 256; n++) {
+			if (!lw_ms_has(ms->inst.members, n) || view_has(v, n, ms->inst.inc[n]))
+				continue;
+			lw_ms_add(ms->plost, n);
+			if (ms->left_inc[n] == ms->inst.inc[n])
+				lw_ms_add(ms->pleft, n);
+			else
+				crashed = true;
+		}
 		shun_dropped(ms, &ms->inst, v);
 	} else {
 		ms->grace = now + ms->c.lease_ns;
 	}
-	for (i = 0; i < 4; i++)
-		ms->plost[i] |= lost[i];
-	if (set_count(lost) && now + ms->c.lease_ns + ms->c.lease_margin_ns > ms->pfence)
+	if (crashed && now + ms->c.lease_ns + ms->c.lease_margin_ns > ms->pfence)
 		ms->pfence = now + ms->c.lease_ns + ms->c.lease_margin_ns;
 	ms->inst = *v;
 	ms->installed = true;
@@ -515,6 +573,7 @@ compute_owners(const struct lw_ms *ms, struct ms_view *p)
 static void
 accept_view(struct lw_ms *ms, const struct ms_view *v)
 {
+	learn_left(ms, v);
 	if (ms->installed)
 		shun_dropped(ms, &ms->inst, v);
 	if (ms->have_acc)
@@ -566,6 +625,10 @@ propose(struct lw_ms *ms, const uint64_t set[4], const uint32_t *inc, uint64_t n
 			if (!ms->have_base || !view_has(&ms->base, n, inc[n]))
 				lw_ms_add(p->joining, n);
 		}
+	for (n = 1; n < 256 && ms->have_base; n++)
+		if (lw_ms_has(ms->base.members, n) && !lw_ms_has(p->members, n) &&
+		    ms->left_inc[n] == ms->base.inc[n])
+			lw_ms_add(p->left, n);
 	compute_owners(ms, p);
 	accept_view(ms, p);
 	memset(ms->acked, 0, sizeof(ms->acked));
@@ -588,7 +651,7 @@ leader_step(struct lw_ms *ms, uint64_t now)
 	uint32_t inc[256];
 	unsigned int lead;
 
-	if (ms->fenced)
+	if (ms->fenced || ms->leaving)
 		return;
 	lead = alive_set(ms, now, set, inc);
 	if (lead != ms->c.self) {
@@ -623,7 +686,7 @@ decode_view(const struct lw_ms *ms, const uint8_t *buf, size_t len, struct ms_vi
 	memcpy(&m, buf, sizeof(m));
 	nm = set_count(m.members);
 	if (m.epoch == 0 || m.nconf != ms->nconf || m.nmembers != nm ||
-	    len != sizeof(m) + 4 * (size_t)nm + ms->nconf ||
+	    len != sizeof(m) + 4 * (size_t)nm + ms->nconf + m.nleft ||
 	    !set_sub(m.members, ms->c.nodes) || !set_sub(m.joining, m.members) ||
 	    !lw_ms_has(m.members, m.leader) ||
 	    nm < ms->majority)
@@ -648,6 +711,11 @@ decode_view(const struct lw_ms *ms, const uint8_t *buf, size_t len, struct ms_vi
 			if (!lw_ms_has(v->members, v->owner[n]))
 				return -EBADMSG;
 		}
+	for (n = 0; n < m.nleft; n++, p++) {
+		if (!lw_ms_has(ms->c.nodes, *p) || lw_ms_has(v->members, *p) || lw_ms_has(v->left, *p))
+			return -EBADMSG;
+		lw_ms_add(v->left, *p);
+	}
 	return 0;
 }
 
@@ -663,6 +731,16 @@ receive_hb(struct lw_ms *ms, unsigned int src, const struct ms_hb *hb, uint64_t 
 		p->epoch = hb->epoch;
 	if (hb->epoch > ms->max_epoch)
 		ms->max_epoch = hb->epoch;
+	if (hb->flags & HB_F_LEAVING) {
+		/* Not alive from now on, never echoed or accepted again. */
+		if (hb->h.inc > ms->left_inc[src])
+			ms->left_inc[src] = hb->h.inc;
+		shun(ms, src, hb->h.inc);
+		/* Tell it a view without it is committed, until it stops asking. */
+		if (ms->installed && !view_has(&ms->inst, src, hb->h.inc) && hb->epoch < ms->inst.epoch)
+			send_view(ms, src, MS_COMMIT, &ms->inst);
+		return;
+	}
 	/* An echo is one of our own send times: never in our future. */
 	if (hb->dst_inc == ms->c.incarnation && (hb->flags & HB_F_SHUNNED)) {
 		fence(ms);     /* excluded: this incarnation can never be a member again */
@@ -762,6 +840,7 @@ static void
 receive_commit(struct lw_ms *ms, const struct ms_view *v, uint64_t now)
 {
 	ms->st.commits_rx++;
+	learn_left(ms, v);
 	if (v->epoch > ms->max_epoch)
 		ms->max_epoch = v->epoch;
 	if (!ms->have_base || v->epoch > ms->base.epoch) {
@@ -822,6 +901,16 @@ lw_ms_receive(struct lw_ms *ms, uint8_t src, const void *buf, size_t len, uint64
 		ms->last_now = now;
 	if (ms->fenced)
 		return 0;
+	if (ms->leaving) {
+		/* Left once a view above ours is committed without us. */
+		if (h.type == MS_COMMIT) {
+			ms->st.commits_rx++;
+			if (!view_has(&v, ms->c.self, ms->c.incarnation) &&
+			    (!ms->installed || v.epoch > ms->inst.epoch))
+				ms->left = true;
+		}
+		return 0;
+	}
 	switch (h.type) {
 	case MS_HB:
 		receive_hb(ms, src, &hb, now);
@@ -858,6 +947,17 @@ lw_ms_tick(struct lw_ms *ms, uint64_t now)
 		ms->last_now = now;
 	if (ms->fenced)
 		return;
+	if (ms->leaving) {
+		if (!ms->left && now >= ms->next_hb) {
+			for (n = 1; n < 256; n++)
+				if (n != ms->c.self && lw_ms_has(ms->c.nodes, n))
+					send_hb(ms, n, now);
+			ms->next_hb += ms->c.hb_interval_ns;
+			if (ms->next_hb <= now)
+				ms->next_hb = now + ms->c.hb_interval_ns;
+		}
+		return;
+	}
 	lease_update(ms, now);
 	if (ms->fenced)
 		return;
@@ -891,8 +991,10 @@ lw_ms_next_deadline(const struct lw_ms *ms)
 	uint64_t t, d;
 	unsigned int n;
 
-	if (ms == NULL || ms->fenced)
+	if (ms == NULL || ms->fenced || ms->left)
 		return MS_NONE;
+	if (ms->leaving)
+		return ms->next_hb;
 	d = ms->next_hb;
 	if (ms->proposing)
 		d = min64(d, min64(ms->prop_sent + ms->c.hb_interval_ns,
@@ -982,10 +1084,12 @@ lw_ms_take_view(struct lw_ms *ms, struct lw_ms_view *v)
 	memcpy(v->inc, ms->inst.inc, sizeof(v->inc));
 	memcpy(v->owner, ms->inst.owner, sizeof(v->owner));
 	memcpy(v->lost, ms->plost, sizeof(v->lost));
-	v->fence_until = set_count(ms->plost) ? ms->pfence : 0;
+	memcpy(v->left, ms->pleft, sizeof(v->left));
+	v->fence_until = ms->pfence;
 	v->installed_ns = ms->install_ns;
 	ms->view_new = false;
 	memset(ms->plost, 0, sizeof(ms->plost));
+	memset(ms->pleft, 0, sizeof(ms->pleft));
 	ms->pfence = 0;
 	return true;
 }
@@ -993,13 +1097,35 @@ lw_ms_take_view(struct lw_ms *ms, struct lw_ms_view *v)
 uint64_t
 lw_ms_lease_until(const struct lw_ms *ms)
 {
-	return ms != NULL && ms->installed && !ms->fenced ? ms->lease_until : 0;
+	return ms != NULL && ms->installed && !ms->fenced && !ms->leaving ? ms->lease_until : 0;
 }
 
 bool
 lw_ms_fenced(const struct lw_ms *ms)
 {
 	return ms != NULL && ms->fenced;
+}
+
+int
+lw_ms_leave(struct lw_ms *ms, uint64_t now)
+{
+	if (ms == NULL || ms->leaving || ms->fenced)
+		return -EINVAL;
+	ms->leaving = true;
+	ms->proposing = false;
+	ms->lease_until = 0;
+	ms->next_hb = now;
+	/* No view can hold us unless we accepted one: we never accept again. */
+	ms->left = !ms->installed && !(ms->have_acc && view_has(&ms->acc, ms->c.self, ms->c.incarnation));
+	if (now > ms->last_now)
+		ms->last_now = now;
+	return 0;
+}
+
+bool
+lw_ms_left(const struct lw_ms *ms)
+{
+	return ms != NULL && ms->left;
 }
 
 int
@@ -1012,11 +1138,14 @@ lw_ms_rejoin(struct lw_ms *ms, uint32_t inc, uint64_t now)
 	ms->c.incarnation = inc;
 	ms->installed = false;
 	ms->fenced = false;
+	ms->leaving = false;
+	ms->left = false;
 	ms->proposing = false;
 	ms->lease_until = 0;
 	ms->grace = 0;
 	ms->view_new = false;
 	memset(ms->plost, 0, sizeof(ms->plost));
+	memset(ms->pleft, 0, sizeof(ms->pleft));
 	ms->pfence = 0;
 	for (n = 0; n < 256; n++)
 		ms->peer[n].echo_rx = 0;
@@ -1026,20 +1155,20 @@ lw_ms_rejoin(struct lw_ms *ms, uint32_t inc, uint64_t now)
 }
 
 static const char *const node_state_names[] = {
-	"none", "configured", "alive", "suspected", "member", "shunned",
+	"none", "configured", "alive", "suspected", "member", "shunned", "left",
 };
-static const char *const phase_names[] = { "none", "proposing", "installed", "fenced" };
+static const char *const phase_names[] = { "none", "proposing", "installed", "fenced", "leaving" };
 
 const char *
 lw_ms_node_state_name(int state)
 {
-	return state >= 0 && state < 6 ? node_state_names[state] : "?";
+	return state >= 0 && state < 7 ? node_state_names[state] : "?";
 }
 
 const char *
 lw_ms_phase_name(int phase)
 {
-	return phase >= 0 && phase < 4 ? phase_names[phase] : "?";
+	return phase >= 0 && phase < 5 ? phase_names[phase] : "?";
 }
 
 /* Alive and suspected are judged at the latest now given to a call. */
@@ -1055,7 +1184,8 @@ lw_ms_info(const struct lw_ms *ms, struct lw_ms_info *info)
 	info->self = ms->c.self;
 	info->incarnation = ms->c.incarnation;
 	info->leader = (uint8_t)alive_set(ms, last, set, inc);
-	info->phase = ms->fenced ? LW_MS_PHASE_FENCED : ms->proposing ? LW_MS_PHASE_PROPOSING :
+	info->phase = ms->fenced ? LW_MS_PHASE_FENCED : ms->leaving ? LW_MS_PHASE_LEAVING :
+		      ms->proposing ? LW_MS_PHASE_PROPOSING :
 		      ms->installed ? LW_MS_PHASE_INSTALLED : LW_MS_PHASE_NONE;
 	info->epoch = ms->installed ? ms->inst.epoch : 0;
 	info->max_epoch = ms->max_epoch;
@@ -1075,7 +1205,7 @@ lw_ms_info(const struct lw_ms *ms, struct lw_ms_info *info)
 		if (n != ms->c.self && p->inc == 0)
 			ni->state = LW_MS_NODE_CONFIGURED;
 		else if (n != ms->c.self && shunned(ms, n, p->inc))
-			ni->state = LW_MS_NODE_SHUNNED;
+			ni->state = ms->left_inc[n] == p->inc ? LW_MS_NODE_LEFT : LW_MS_NODE_SHUNNED;
 		else if (!lw_ms_has(set, n))
 			ni->state = LW_MS_NODE_SUSPECTED;
 		else if (ms->installed && view_has(&ms->inst, n, ni->inc))

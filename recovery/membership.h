@@ -19,6 +19,10 @@
  * node is installed only after that node's lease is sure to run out by
  * fence_until. docs/membership.md has the protocol and the timing argument.
  *
+ * A node that shuts down cleanly calls lw_ms_leave after it stopped
+ * granting: it then announces it in every heartbeat, and the others drop it
+ * at once, with no lease wait (its lost entry comes with no fence_until).
+ *
  * Limits: at most LW_MS_MAX_CONF configured nodes (a whole view fits one
  * message of LW_MS_MSG_MAX bytes). The incarnations of a node must grow
  * (a persistent start counter, or the start time in ns): messages from an
@@ -81,8 +85,11 @@ struct lw_ms_view {
 					    ascending order to the member owning fewest (ties: lowest id) */
 	uint64_t lost[4];              /**< members of the view installed before that are gone or came back
 					    with another incarnation (accumulated over views not taken) */
-	uint64_t fence_until;          /**< install + lease + margin when lost is not empty, else 0 */
+	uint64_t fence_until;          /**< install + lease + margin when lost holds a node that did not
+					    leave cleanly, else 0 */
 	uint64_t installed_ns;         /**< now when installed */
+	uint64_t left[4];              /**< the nodes of lost that left cleanly (lw_ms_leave): they had
+					    stopped granting, so they need no fence_until */
 };
 
 /** State of a node as this node sees it. */
@@ -93,6 +100,7 @@ enum lw_ms_node_state {
 	LW_MS_NODE_SUSPECTED,          /**< heard once, silent for suspect_ns or longer */
 	LW_MS_NODE_MEMBER,             /**< alive and in the installed view with this incarnation */
 	LW_MS_NODE_SHUNNED,            /**< this incarnation was excluded from a view: ignored */
+	LW_MS_NODE_LEFT,               /**< this incarnation left cleanly: ignored */
 };
 
 /** Phase of this node. */
@@ -101,11 +109,12 @@ enum lw_ms_phase {
 	LW_MS_PHASE_PROPOSING,         /**< leader with a proposal out */
 	LW_MS_PHASE_INSTALLED,         /**< in a view */
 	LW_MS_PHASE_FENCED,            /**< lease ran out: waiting for lw_ms_rejoin */
+	LW_MS_PHASE_LEAVING,           /**< lw_ms_leave called */
 };
 
-/** "none", "configured", ...; "?" out of range. */
+/** "none", "configured", ..., "left"; "?" out of range. */
 const char *lw_ms_node_state_name(int state);
-/** "none", "proposing", "installed", "fenced"; "?" out of range. */
+/** "none", "proposing", "installed", "fenced", "leaving"; "?" out of range. */
 const char *lw_ms_phase_name(int phase);
 
 struct lw_ms_node_info {
@@ -182,6 +191,29 @@ uint64_t lw_ms_lease_until(const struct lw_ms *ms);
  * sends nothing until lw_ms_rejoin. The caller fences its sites first.
  */
 bool lw_ms_fenced(const struct lw_ms *ms);
+
+/**
+ * Leave the cluster cleanly. The caller has already stopped granting (its
+ * sites are fenced). From now on the lease is 0, the node echoes nobody,
+ * never proposes or accepts, never fences, and tells every configured node
+ * it is leaving in each heartbeat (resent every hb_interval) until
+ * lw_ms_left. The others drop this incarnation at once (no suspect_ns wait)
+ * and install a view without it whose fence_until does not wait for it.
+ * lw_ms_rejoin (a new incarnation) is still allowed afterwards.
+ * @return 0; -EINVAL when already leaving, or fenced (a fenced node has no
+ * lease and says nothing: the daemon just exits, the others see a crash).
+ */
+int lw_ms_leave(struct lw_ms *ms, uint64_t now);
+
+/**
+ * After lw_ms_leave: a view above the installed one and without this
+ * incarnation is committed (a member answers each leaving heartbeat with
+ * the COMMIT of its view once that view excludes us), or no view can ever
+ * hold us (we never installed or accepted one). The daemon may exit; it
+ * should also give up after a timeout (no majority left to commit a view).
+ * The node then sends nothing more.
+ */
+bool lw_ms_left(const struct lw_ms *ms);
 
 /**
  * Forget the view and join again as incarnation inc (above the current

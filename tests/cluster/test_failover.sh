@@ -7,18 +7,20 @@
 #   2. fault: "kill" — SIGKILL of the victim's daemon and its clients (a
 #      machine crash); "cut" — the victim's tap is taken out of the bridge
 #      (a partition; tap clusters only): its lease runs out and it fences,
-#      so its holder client gets -ENOLCK;
+#      so its holder client gets -ENOLCK; "leave" — SIGTERM: the victim
+#      fences itself (-ENOLCK to its holder), announces its leave and exits
+#      0, and the others need no lease wait;
 #   3. the survivors install a view without the victim, wait out its lease,
 #      purge its EX, and the counter clients finish: the counter is exactly
 #      what they added; the survivors' load ran through;
-#   4. the victim comes back ("kill": restart; "cut": heal, and it rejoins
-#      as a new incarnation), every node counts all members up, and counter
+#   4. the victim comes back ("kill", "leave": restart; "cut": heal, and it
+#      rejoins as a new incarnation), every node counts all members up, and counter
 #      clients on all three nodes add an exact count again.
 # It prints how long after the fault the first counter grant came
 # (detection plus recovery).
 #
 #   test_failover.sh BUILDDIR TRANSPORT FAULT [NETEM]
-#   FAULT: kill | cut    NETEM: e.g. "loss 5%" on every tap (tap only)
+#   FAULT: kill | cut | leave    NETEM: e.g. "loss 5%" on every tap (tap only)
 set -euo pipefail
 
 build=$(realpath "$1") transport=$2 fault=$3 netem=${4:-}
@@ -160,6 +162,9 @@ kill)
 cut)
 	"$cluster" cut "$victim" --dir "$dir"
 	;;
+leave)
+	kill -TERM "$vpid"
+	;;
 esac
 
 check "survivors' counter clients all finished" counters_ok first
@@ -181,11 +186,19 @@ for k in 1 2; do
 	check "survivor $k's load ran through" wait "${bpid[$k]}"
 done
 
-if [ "$fault" = cut ]; then
+if [ "$fault" != kill ]; then
 	hrc=0
 	timeout 20 tail --pid="$holder" -f /dev/null || true
 	wait "$holder" || hrc=$?
-	check "the cut-off node fenced: its holder got -ENOLCK (exit $hrc)" test "$hrc" -eq 3
+	check "the $fault node fenced: its holder got -ENOLCK (exit $hrc)" test "$hrc" -eq 3
+fi
+if [ "$fault" = leave ]; then
+	for ((i = 0; i < 100; i++)); do [ -s "$dir/node$victim.exit" ] && break; sleep 0.1; done
+	check "the node that left exited 0" test "$(cat "$dir/node$victim.exit" 2>/dev/null)" = 0
+	check "it said it left" grep -q "left the cluster" "$dir/node$victim.log"
+	kill -KILL "${bpid[$victim]}" 2>/dev/null || true
+fi
+if [ "$fault" = cut ]; then
 	"$cluster" heal "$victim" --dir "$dir"
 else
 	"$cluster" restart "$victim" --dir "$dir" --timeout 30 >/dev/null

@@ -12,7 +12,8 @@
  * dup_pct, dropped across partitions), and new views are taken. After each
  * step the invariants are checked: two views with one epoch are the same
  * view; the owner table follows from the member set; a node excluded by a
- * view whose fence_until has passed has no valid lease in that incarnation.
+ * view whose fence_until has passed has no valid lease in that incarnation;
+ * fence_until is 0 exactly when every lost node left cleanly (lw_ms_leave).
  * A failing random run prints its seed.
  */
 #include <errno.h>
@@ -67,6 +68,9 @@ struct net {
 	unsigned int nviews[NET_MAX + 1];
 	uint64_t fenced_at[NET_MAX + 1];
 	uint64_t rejoin_at[NET_MAX + 1];
+	bool leaving[NET_MAX + 1];            /* lw_ms_leave called: not counted in converged() */
+	uint64_t lost_acc[NET_MAX + 1];       /* union of lost (word 0) of the views taken */
+	uint64_t left_acc[NET_MAX + 1];       /* union of left (word 0) of the views taken */
 	unsigned int nmsgs;
 	struct net_msg *msgs;
 	struct view_rec *epochs;
@@ -112,6 +116,7 @@ node_start(struct net *t, unsigned int id)
 	t->nviews[id] = 0;
 	t->fenced_at[id] = 0;
 	t->rejoin_at[id] = 0;
+	t->leaving[id] = false;
 }
 
 static void
@@ -231,9 +236,13 @@ check_view(struct net *t, unsigned int id, const struct lw_ms_view *v)
 	for (x = t->n + 1; x < 256; x++)
 		if (v->owner[x] != 0)
 			violation(t, "owner of a node not configured", id);
-	if ((v->lost[0] | v->lost[1] | v->lost[2] | v->lost[3]) == 0) {
+	for (x = 0; x < 4; x++)
+		if (v->left[x] & ~v->lost[x])
+			violation(t, "left but not lost", id);
+	if (((v->lost[0] & ~v->left[0]) | (v->lost[1] & ~v->left[1]) |
+	     (v->lost[2] & ~v->left[2]) | (v->lost[3] & ~v->left[3])) == 0) {
 		if (v->fence_until != 0)
-			violation(t, "fence_until without lost nodes", id);
+			violation(t, "fence_until without lost nodes that did not leave", id);
 	} else if (v->fence_until <= v->installed_ns) {
 		violation(t, "fence_until not after install", id);
 	}
@@ -335,6 +344,8 @@ step(struct net *t)
 		wire(t, id);
 		if (lw_ms_take_view(t->ms[id], &v)) {
 			check_view(t, id, &v);
+			t->lost_acc[id] |= v.lost[0];
+			t->left_acc[id] |= v.left[0];
 			t->view[id] = v;
 			t->has_view[id] = true;
 			t->nviews[id]++;
@@ -373,13 +384,13 @@ converged(const struct net *t)
 	unsigned int id;
 
 	for (id = 1; id <= t->n; id++)
-		if (t->ms[id] != NULL)
+		if (t->ms[id] != NULL && !t->leaving[id])
 			lw_ms_add(up, id);
 	for (id = 1; id <= t->n; id++) {
 		struct lw_ms_info *in;
 		bool ok;
 
-		if (t->ms[id] == NULL)
+		if (t->ms[id] == NULL || t->leaving[id])
 			continue;
 		in = malloc(sizeof(*in));
 		lw_ms_info(t->ms[id], in);
@@ -950,6 +961,221 @@ test_old_incarnation(void)
 }
 
 /* One random run: crashes, restarts, partitions, loss; then heal and converge. */
+/* --- clean leave --------------------------------------------------------- */
+
+static void
+node_leave(struct net *t, unsigned int id)
+{
+	CU_ASSERT_EQUAL(lw_ms_leave(t->ms[id], t->now), 0);
+	t->leaving[id] = true;
+}
+
+/* Steps until lw_ms_left(who); @return false after max_ms. */
+static bool
+run_until_left(struct net *t, unsigned int who, uint64_t max_ms)
+{
+	uint64_t end = t->now + max_ms * MS_NS;
+
+	while (t->now < end && !lw_ms_left(t->ms[who]))
+		step(t);
+	return lw_ms_left(t->ms[who]);
+}
+
+/*
+ * Node `who` of n leaves: the others install a view without it well before
+ * suspect_ns, with lost = left = {who} and no fence_until; nobody fences;
+ * the leaver learns it left and then falls silent.
+ */
+static void
+leave(unsigned int n, unsigned int who, unsigned int loss, uint64_t seed)
+{
+	struct net t;
+	struct lw_ms_info *in = malloc(sizeof(*in));
+	uint64_t fences[NET_MAX + 1], start, took, hb_tx;
+	unsigned int id, lead = who == 1 ? 2 : 1;
+
+	net_init(&t, n, seed);
+	CU_ASSERT_TRUE_FATAL(run_until_converged(&t, 300));
+	t.loss_pct = loss;
+	run_ms(&t, 20);
+	for (id = 1; id <= n; id++) {
+		lw_ms_info(t.ms[id], in);
+		fences[id] = in->fences;
+		t.lost_acc[id] = t.left_acc[id] = 0;
+	}
+	start = t.now;
+	node_leave(&t, who);
+	CU_ASSERT_EQUAL(lw_ms_leave(t.ms[who], t.now), -EINVAL);    /* twice */
+	CU_ASSERT_EQUAL(lw_ms_lease_until(t.ms[who]), 0);
+	CU_ASSERT_FALSE(lw_ms_left(t.ms[who]));
+	lw_ms_info(t.ms[who], in);
+	CU_ASSERT_EQUAL(in->phase, LW_MS_PHASE_LEAVING);
+	CU_ASSERT_STRING_EQUAL(lw_ms_phase_name(in->phase), "leaving");
+
+	CU_ASSERT_TRUE_FATAL(run_until_converged(&t, 100));
+	took = t.now - start;
+	CU_ASSERT(took < (loss ? 20 : 12) * MS_NS);   /* suspect_ns is 30 ms */
+	if (getenv("MS_DEBUG"))
+		fprintf(stderr, "leave %u of %u, %u%% loss: view in %llu us\n", who, n, loss,
+			(unsigned long long)(took / 1000));
+	for (id = 1; id <= n; id++) {
+		const struct lw_ms_view *v = &t.view[id];
+
+		if (id == who)
+			continue;
+		CU_ASSERT_FALSE(lw_ms_has(v->members, who));
+		CU_ASSERT_EQUAL(v->leader, lead);
+		CU_ASSERT_EQUAL(t.lost_acc[id], 1ull << who);
+		CU_ASSERT_EQUAL(t.left_acc[id], 1ull << who);
+		CU_ASSERT_EQUAL(v->fence_until, 0);
+		CU_ASSERT_EQUAL(t.fenced_at[id], 0);
+		lw_ms_info(t.ms[id], in);
+		CU_ASSERT_EQUAL(in->fences, fences[id]);
+		CU_ASSERT_EQUAL(in->leader, lead);
+		CU_ASSERT_EQUAL(in->node[who].state, LW_MS_NODE_LEFT);
+	}
+	CU_ASSERT_STRING_EQUAL(lw_ms_node_state_name(LW_MS_NODE_LEFT), "left");
+
+	CU_ASSERT_TRUE(run_until_left(&t, who, 50));
+	CU_ASSERT_FALSE(lw_ms_fenced(t.ms[who]));
+	CU_ASSERT_EQUAL(lw_ms_lease_until(t.ms[who]), 0);
+	CU_ASSERT_EQUAL(lw_ms_next_deadline(t.ms[who]), UINT64_MAX);
+	/* Left: it says nothing more, and the others stay as they are. */
+	lw_ms_info(t.ms[who], in);
+	hb_tx = in->hb_tx;
+	run_ms(&t, 100);
+	lw_ms_info(t.ms[who], in);
+	CU_ASSERT_EQUAL(in->hb_tx, hb_tx);
+	CU_ASSERT_EQUAL(in->fences, 0);
+	CU_ASSERT_TRUE(converged(&t));
+	for (id = 1; id <= n; id++)
+		if (id != who)
+			CU_ASSERT_EQUAL(t.lost_acc[id], 1ull << who);
+	CU_ASSERT_EQUAL(t.violations, 0);
+	free(in);
+	net_fini(&t);
+}
+
+static void test_leave3(void) { leave(3, 3, 0, 21); }
+static void test_leave5(void) { leave(5, 4, 0, 22); }
+static void test_leave_leader3(void) { leave(3, 1, 0, 23); }
+static void test_leave_leader5(void) { leave(5, 1, 0, 24); }
+
+static void
+test_leave_loss(void)
+{
+	uint64_t seed;
+
+	for (seed = 1; seed <= 6; seed++) {     /* every node of 3 and of 5 leaves once */
+		leave(3, 1 + seed % 3, 10, 100 + seed);
+		leave(5, 1 + seed % 5, 10, 200 + seed);
+	}
+}
+
+/* One node leaves while another crashes: the crash still costs a lease wait. */
+static void
+test_leave_and_crash(void)
+{
+	struct net t;
+	uint64_t crash_at;
+	unsigned int id;
+
+	net_init(&t, 5, 31);
+	CU_ASSERT_TRUE_FATAL(run_until_converged(&t, 300));
+	run_ms(&t, 20);
+	for (id = 1; id <= 5; id++)
+		t.lost_acc[id] = t.left_acc[id] = 0;
+	crash_at = t.now;
+	node_leave(&t, 4);
+	node_crash(&t, 5);
+	CU_ASSERT_TRUE_FATAL(run_until_converged(&t, 300));
+	CU_ASSERT(t.now - crash_at >= 30 * MS_NS);     /* the crash waits for suspect_ns */
+	for (id = 1; id <= 3; id++) {
+		const struct lw_ms_view *v = &t.view[id];
+
+		CU_ASSERT_EQUAL(v->members[0], 0x0eull);
+		CU_ASSERT_EQUAL(t.lost_acc[id], 0x30ull);
+		CU_ASSERT_EQUAL(t.left_acc[id], 0x10ull);
+		CU_ASSERT_FALSE(lw_ms_has(v->left, 5));
+		/* The view that lost 5 waits for its lease (4 went in an earlier one or the same). */
+		CU_ASSERT_TRUE(lw_ms_has(v->lost, 5));
+		CU_ASSERT(v->fence_until >= v->installed_ns + 30 * MS_NS);
+		CU_ASSERT_EQUAL(t.fenced_at[id], 0);
+	}
+	CU_ASSERT_TRUE(run_until_left(&t, 4, 50));
+	CU_ASSERT_EQUAL(t.violations, 0);
+	net_fini(&t);
+}
+
+/* A node that left restarts as a new incarnation and is a member again. */
+static void
+test_leave_rejoin(void)
+{
+	struct net t;
+	uint32_t old;
+	unsigned int id;
+
+	net_init(&t, 3, 41);
+	CU_ASSERT_TRUE_FATAL(run_until_converged(&t, 300));
+	old = t.inc[2];
+	node_leave(&t, 2);
+	CU_ASSERT_TRUE_FATAL(run_until_left(&t, 2, 50));
+	CU_ASSERT_TRUE_FATAL(run_until_converged(&t, 100));
+	node_crash(&t, 2);
+	run_ms(&t, 10);
+	for (id = 1; id <= 3; id++)
+		t.lost_acc[id] = t.left_acc[id] = 0;
+	node_start(&t, 2);
+	CU_ASSERT_TRUE_FATAL(run_until_converged(&t, 300));
+	CU_ASSERT(t.inc[2] > old);
+	for (id = 1; id <= 3; id++) {
+		CU_ASSERT_EQUAL(t.view[id].members[0], 0x0eull);
+		CU_ASSERT_EQUAL(t.view[id].inc[2], t.inc[2]);
+		CU_ASSERT_EQUAL(t.lost_acc[id], 0);
+		CU_ASSERT_EQUAL(t.view[id].fence_until, 0);
+	}
+	/* The same process may also rejoin after leaving, as a new incarnation. */
+	node_leave(&t, 3);
+	CU_ASSERT_TRUE_FATAL(run_until_left(&t, 3, 50));
+	t.inc[3] = ++t.next_inc;
+	CU_ASSERT_EQUAL(lw_ms_rejoin(t.ms[3], t.inc[3], t.now), 0);
+	t.leaving[3] = false;
+	t.has_view[3] = false;
+	CU_ASSERT_FALSE(lw_ms_left(t.ms[3]));
+	CU_ASSERT_TRUE_FATAL(run_until_converged(&t, 300));
+	CU_ASSERT_EQUAL(t.view[1].inc[3], t.inc[3]);
+	CU_ASSERT_EQUAL(t.violations, 0);
+	net_fini(&t);
+}
+
+/* Leaving before any view: left at once. Leaving when fenced: refused. */
+static void
+test_leave_edges(void)
+{
+	struct net t;
+
+	net_init(&t, 3, 51);
+	CU_ASSERT_EQUAL(lw_ms_leave(NULL, t.now), -EINVAL);
+	CU_ASSERT_FALSE(lw_ms_left(NULL));
+	node_leave(&t, 3);
+	CU_ASSERT_TRUE(lw_ms_left(t.ms[3]));
+	CU_ASSERT_EQUAL(lw_ms_next_deadline(t.ms[3]), UINT64_MAX);
+	CU_ASSERT_TRUE_FATAL(run_until_converged(&t, 300));
+	CU_ASSERT_EQUAL(t.view[1].members[0], 0x06ull);
+	net_fini(&t);
+
+	net_init(&t, 3, 52);
+	t.auto_rejoin = false;
+	CU_ASSERT_TRUE_FATAL(run_until_converged(&t, 300));
+	t.group[3] = 1;
+	run_ms(&t, 100);
+	CU_ASSERT_TRUE_FATAL(lw_ms_fenced(t.ms[3]));
+	CU_ASSERT_EQUAL(lw_ms_leave(t.ms[3], t.now), -EINVAL);
+	CU_ASSERT_FALSE(lw_ms_left(t.ms[3]));
+	CU_ASSERT_EQUAL(t.violations, 0);
+	net_fini(&t);
+}
+
 static bool
 random_run(uint64_t seed)
 {
@@ -1046,6 +1272,14 @@ main(int argc, char **argv)
 		  "bad messages", test_bad_messages,
 		  "old incarnation", test_old_incarnation,
 		  "one-way link", test_one_way,
+		  "leave 3", test_leave3,
+		  "leave 5", test_leave5,
+		  "leader leaves, 3", test_leave_leader3,
+		  "leader leaves, 5", test_leave_leader5,
+		  "leave with 10% loss", test_leave_loss,
+		  "leave and crash", test_leave_and_crash,
+		  "leave and rejoin", test_leave_rejoin,
+		  "leave before a view, leave fenced", test_leave_edges,
 		  "200 random seeds", test_random_seeds,
 		  NULL);
 	return lwt_run();
