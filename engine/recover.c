@@ -497,6 +497,8 @@ static void
 restart(struct lw_site *s, const struct lw_view_change *vc)
 {
 	struct lw_rec *rc = &s->rec;
+	/* fenced out of a running cluster (not just created fenced): views went on without it */
+	bool missed = rc->ri.views != 0;
 
 	lw_rec_set_map(s, vc->map);
 	rc->fenced = 0;
@@ -507,7 +509,8 @@ restart(struct lw_site *s, const struct lw_view_change *vc)
 		if (s->map.bucket[b] == s->self)
 			bit_set(rc->frozen, b);
 		rc->moved_epoch[b] = s->map.epoch;	/* nothing from before is ours */
-		bit_set(rc->lvb_lost, b);	/* what it missed may have lost a value */
+		if (missed)
+			bit_set(rc->lvb_lost, b);	/* what it missed may have lost a value */
 	}
 	count_frozen(rc);
 	send_report_done(s);

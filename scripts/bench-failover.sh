@@ -9,23 +9,31 @@
 #     (once the view without node 3 is in place), and their ratios.
 # Node 3 is restarted between rounds (it rejoins as a new incarnation).
 #
-#   scripts/bench-failover.sh [--rounds N] [--seconds S] [--build DIR] [--json]
+#   scripts/bench-failover.sh [--rounds N] [--seconds S] [--build DIR]
+#                             [--signal KILL|TERM] [--json]
 #
+# --signal TERM measures a clean leave instead (the node fences itself,
+# announces it, and the others need not wait out its lease).
 # Prints one line per round and the medians; --json: one JSON object.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-rounds=5 secs=2 build=$ROOT/build/release json=0
+rounds=5 secs=2 build=$ROOT/build/release json=0 sig=KILL
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rounds) rounds=$2; shift 2 ;;
 	--seconds) secs=$2; shift 2 ;;
 	--build) build=$(realpath "$2"); shift 2 ;;
 	--json) json=1; shift ;;
-	-h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--signal) sig=$2; shift 2 ;;
+	-h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench-failover.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
+case $sig in
+KILL | TERM) ;;
+*) echo "bench-failover.sh: --signal is KILL or TERM, not $sig" >&2; exit 2 ;;
+esac
 cluster=$ROOT/scripts/cluster.sh
 counter=$build/tests/cluster/counter
 bench=$build/perf/lw-bench
@@ -76,7 +84,13 @@ for ((r = 1; r <= rounds; r++)); do
 	during_pid=$!
 	vpid=$(cat "$dir/node3.pid")
 	t0=$(date +%s%N)
-	kill -KILL "$vpid" "$holder" 2>/dev/null || true
+	if [ "$sig" = TERM ]; then
+		kill -TERM "$vpid"
+		for ((i = 0; i < 100; i++)); do [ -s "$dir/node3.exit" ] && break; sleep 0.05; done
+	else
+		kill -KILL "$vpid" "$holder" 2>/dev/null || true
+	fi
+	kill -KILL "$holder" 2>/dev/null || true
 	wait "$waiter" || true
 	t1=$(sort -n "$dir/stamps" 2>/dev/null | head -n 1)
 	wait "$during_pid" || true
@@ -97,11 +111,11 @@ m_after=$(median <"$dir/after")
 r_during=$(awk -v a="$m_during" -v b="$m_before" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 r_after=$(awk -v a="$m_after" -v b="$m_before" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 if [ "$json" -eq 1 ]; then
-	printf '{"rounds":%d,"seconds":%s,"resume_ms_median":%s,"resume_ms":[%s],' "$rounds" "$secs" \
+	printf '{"signal":"%s","rounds":%d,"seconds":%s,"resume_ms_median":%s,"resume_ms":[%s],' "$sig" "$rounds" "$secs" \
 		"$m_resume" "$(paste -sd, "$dir/resume")"
 	printf '"ops_before":%s,"ops_during":%s,"ops_after":%s,"during_ratio":%s,"after_ratio":%s}\n' \
 		"$m_before" "$m_during" "$m_after" "$r_during" "$r_after"
 else
-	echo "median of $rounds: resume ${m_resume} ms after SIGKILL; ops/s before $m_before," \
+	echo "median of $rounds: resume ${m_resume} ms after SIG$sig; ops/s before $m_before," \
 		"during $m_during (x$r_during), after $m_after (x$r_after)"
 fi

@@ -363,6 +363,47 @@ test_fenced_copy_is_not_newer(void)
 	memset(dead, 0, sizeof(dead));
 }
 
+/*
+ * Every site starts fenced (a daemon grants nothing before its first view)
+ * and takes the first view with every node in it: nothing was ever lost,
+ * so a new resource's LVB is valid. A site fenced out of a running view
+ * and taken back does count its buckets' values as possibly lost.
+ */
+static void
+test_born_fenced_lvb_valid(void)
+{
+	uint64_t c[4];
+
+	memset(dead, 0, sizeof(dead));
+	net_init(NSITES);
+	for (int i = 0; i < NSITES; i++) {
+		lw_site_fence(N.site[i], N.now, &N.out[i]);
+		collect(i);
+	}
+	view_at(2, 0, 0, 0);
+	settle();
+	for (int k = 1; k <= NSITES; k++) {
+		req(k - 1, LW_REQ_LOCK, name_mastered_by(k - 1), LW_LOCK_PR, LW_LKF_VALBLK, 0, NULL,
+		    &c[k - 1]);
+		settle();
+		EXPECT_STATUS(c[k - 1], 0, LW_LOCK_PR);
+		CU_ASSERT_FALSE(completion(c[k - 1])->sbflags & LW_SBF_VALNOTVALID);
+	}
+	/* node 1 (site 0) fenced out, then back: what it masters may have lost values */
+	lw_site_fence(N.site[0], N.now, &N.out[0]);
+	collect(0);
+	view_at(3, 0, 0, 0);
+	settle();
+	req(1, LW_REQ_LOCK, name_mastered_by(0), LW_LOCK_CR, LW_LKF_VALBLK, 0, NULL, &c[3]);
+	settle();
+	EXPECT_STATUS(c[3], 0, LW_LOCK_CR);
+	CU_ASSERT(completion(c[3])->sbflags & LW_SBF_VALNOTVALID);
+	for (int i = 0; i < NSITES; i++)
+		CU_ASSERT_EQUAL(lw_site_check(N.site[i]), 0);
+	net_fini(NSITES);
+	memset(dead, 0, sizeof(dead));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -373,6 +414,7 @@ main(int argc, char **argv)
 		  "timeout_held_then_forceunlock", test_timeout_held_then_forceunlock,
 		  "head_conversion_after_deadlock", test_head_conversion_after_deadlock,
 		  "lost_master_unreported_lvb", test_lost_master_unreported_lvb,
+		  "born_fenced_lvb_valid", test_born_fenced_lvb_valid,
 		  "fenced_copy_is_not_newer", test_fenced_copy_is_not_newer,
 		  NULL);
 	return lwt_run();
