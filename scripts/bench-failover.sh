@@ -58,7 +58,7 @@ load() {
 	done
 	for k in 1 2; do wait "${p[$k]}" || true; done
 	for k in 1 2; do
-		v=$(grep -o '"ops_per_sec":[0-9.]*' "$dir/$2.$k.json" | head -n 1 | cut -d: -f2)
+		v=$(grep -o '"ops_per_sec":[0-9.]*' "$dir/$2.$k.json" | sed -n 1p | cut -d: -f2)
 		sum=$(awk -v a="$sum" -v b="${v:-0}" 'BEGIN { printf "%.0f", a + b }')
 	done
 	echo "$sum"
@@ -92,7 +92,7 @@ for ((r = 1; r <= rounds; r++)); do
 	fi
 	kill -KILL "$holder" 2>/dev/null || true
 	wait "$waiter" || true
-	t1=$(sort -n "$dir/stamps" 2>/dev/null | head -n 1)
+	t1=$(sort -n "$dir/stamps" 2>/dev/null | sed -n 1p)
 	wait "$during_pid" || true
 	during=$(cat "$dir/during.now")
 	after=$(load "$secs" after)

@@ -65,7 +65,7 @@ members_up() {
 }
 view_epoch() {
 	"$lwctl" --socket "$dir/node$1.sock" --json --timeout 1000 view 2>/dev/null |
-		grep -o '"epoch":[0-9]*' | head -n 1 | cut -d: -f2
+		grep -o '"epoch":[0-9]*' | sed -n 1p | cut -d: -f2
 }
 counter_value() { echo $((10#$(head -c 20 "$dir/counter"))); }
 
@@ -101,7 +101,7 @@ counters() {
 counters_ok() {
 	local p bad=0
 	for p in "${cpids[@]}"; do wait "$p" || bad=$((bad + 1)); done
-	[ -s "$dir/$1.err" ] && sed 's/^/     | /' "$dir/$1.err" | head -n 10
+	[ -s "$dir/$1.err" ] && sed 's/^/     | /' "$dir/$1.err" | sed -n 1,10p
 	[ "$bad" -eq 0 ]
 }
 
@@ -176,7 +176,7 @@ want=$((2 * per_node * iters))
 got=$(counter_value)
 check "counter is exactly $want after the fault (got $got)" test "$got" -eq "$want"
 if [ -s "$dir/first.stamps" ]; then
-	t_resume=$(sort -n "$dir/first.stamps" | head -n 1)
+	t_resume=$(sort -n "$dir/first.stamps" | sed -n 1p)
 	echo "     first counter grant $(((t_resume - t_fault) / 1000000)) ms after the fault"
 fi
 check "survivors see 2 members up" nodes_see 1 2 2
