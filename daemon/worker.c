@@ -221,7 +221,9 @@ drive(struct lw_worker *w, uint64_t now, bool *did)
 	struct lw_node *n = w->node;
 
 	if (!lw_driver_started(w->drv)) {
-		if (n->all_up && now - n->start_ns > (uint64_t)(n->drv.start_delay * 1e9)) {
+		/* every node in the view, and this site has applied that view */
+		if (n->all_up && w->view_epoch == n->epoch && w->lease_cur > now &&
+		    now - n->start_ns > (uint64_t)(n->drv.start_delay * 1e9)) {
 			lw_driver_start(w->drv, now);
 			LW_LOG(INFO, "worker %u: driver started", w->idx);
 		}
