@@ -34,6 +34,7 @@
 # traffic); netem K off removes it. cut K: take node K's tap out of the
 # bridge (a partition: K alone on one side); heal K: put it back.
 # tap needs root. Names (bridge, taps, DPDK file prefixes) carry a hash of DIR.
+# LW_SUSPECT_US and LW_LEASE_US, when set, go into every node's [cluster].
 set -euo pipefail
 
 SELF=$(realpath "${BASH_SOURCE[0]}")
@@ -249,6 +250,8 @@ write_config() {
 		echo "[cluster]"
 		echo "name = $CLUSTER_NAME"
 		echo "id = $CLUSTER_ID"
+		[ -z "${LW_SUSPECT_US:-}" ] || echo "suspect_us = $LW_SUSPECT_US"
+		[ -z "${LW_LEASE_US:-}" ] || echo "lease_us = $LW_LEASE_US"
 		echo
 		echo "[node]"
 		echo "id = $k"
