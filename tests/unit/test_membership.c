@@ -196,7 +196,7 @@ wire(struct net *t, unsigned int src)
  * configured node goes to the member owning fewest, ties to the lowest id.
  */
 static void
-expected_owners(const struct net *t, const struct lw_ms_view *v, uint8_t *owner)
+expected_owners(const struct net *t, const struct lw_ms_view *v, uint8_t owner[256])
 {
 	unsigned int cnt[NET_MAX + 1] = {0};
 	unsigned int x, m, best;
@@ -223,7 +223,7 @@ static void
 check_view(struct net *t, unsigned int id, const struct lw_ms_view *v)
 {
 	const struct lw_ms_view *prev = t->has_view[id] ? &t->view[id] : NULL;
-	uint8_t owner[NET_MAX + 1];
+	uint8_t owner[256];
 	struct view_rec *r;
 	unsigned int x;
 
