@@ -17,28 +17,14 @@ nodes=3
 dir=$(mktemp -d "${LW_TEST_TMP:-/tmp/lwcnt}-XXXXXX")
 want=$((nodes * per_node * iters))
 fail=0
+# shellcheck source=lib.sh
+. "$root/tests/cluster/lib.sh"
 
 cleanup() {
-	"$cluster" stop --dir "$dir" >/dev/null 2>&1 || true
-	if [ "$fail" -eq 0 ]; then
-		rm -rf "$dir"
-	else
-		echo "test_counter: files kept in $dir"
-	fi
+	stop_cluster test_counter
 }
 trap cleanup EXIT
 trap 'fail=1; exit 1' INT TERM
-
-check() {   # check DESCRIPTION COMMAND... — run a check, record a failure
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok   $what"
-	else
-		echo "FAIL $what"
-		fail=1
-	fi
-}
 
 # clients MODE ARGS... — K clients per node at once, each bounded; all must exit 0.
 clients() {

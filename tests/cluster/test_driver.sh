@@ -19,27 +19,13 @@ lwctl=$build/daemon/lwctl
 logcheck=$build/tests/sim/lw-logcheck
 dir=$(mktemp -d /tmp/lwc-XXXXXX)
 fail=0
+# shellcheck source=lib.sh
+. "$root/tests/cluster/lib.sh"
 
 cleanup() {
-	"$cluster" stop --dir "$dir" >/dev/null 2>&1 || true
-	if [ "$fail" -eq 0 ]; then
-		rm -rf "$dir"
-	else
-		echo "test_driver: files kept in $dir"
-	fi
+	stop_cluster test_driver
 }
 trap cleanup EXIT
-
-check() {   # check DESCRIPTION COMMAND... — run a check, record a failure
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok   $what"
-	else
-		echo "FAIL $what"
-		fail=1
-	fi
-}
 
 spec="ops=$ops,outstanding=8,resources=24,log=1,seed=$RANDOM"
 echo "test_driver: $nodes nodes over $transport, $workers workers each, driver $spec"

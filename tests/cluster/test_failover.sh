@@ -38,31 +38,17 @@ if grep -q '"name": "b_sanitize", "value": "address' "$build/meson-info/intro-bu
 	export LW_SUSPECT_US=${LW_SUSPECT_US:-300000} LW_LEASE_US=${LW_LEASE_US:-300000}
 fi
 fail=0
+# shellcheck source=lib.sh
+. "$root/tests/cluster/lib.sh"
 bg=()
 
 cleanup() {
 	local p
 	for p in "${bg[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-	"$cluster" stop --dir "$dir" >/dev/null 2>&1 || true
-	if [ "$fail" -eq 0 ]; then
-		rm -rf "$dir"
-	else
-		echo "test_failover: files kept in $dir"
-	fi
+	stop_cluster test_failover
 }
 trap cleanup EXIT
 trap 'fail=1; exit 1' INT TERM
-
-check() {   # check DESCRIPTION COMMAND... — run a check, record a failure
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok   $what"
-	else
-		echo "FAIL $what"
-		fail=1
-	fi
-}
 
 now_ns() { date +%s%N; }
 members_up() {

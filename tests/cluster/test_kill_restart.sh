@@ -16,27 +16,13 @@ cluster=$root/scripts/cluster.sh
 lwctl=$build/daemon/lwctl
 dir=$(mktemp -d /tmp/lwk-XXXXXX)
 fail=0
+# shellcheck source=lib.sh
+. "$root/tests/cluster/lib.sh"
 
 cleanup() {
-	"$cluster" stop --dir "$dir" >/dev/null 2>&1 || true
-	if [ "$fail" -eq 0 ]; then
-		rm -rf "$dir"
-	else
-		echo "test_kill_restart: files kept in $dir"
-	fi
+	stop_cluster test_kill_restart
 }
 trap cleanup EXIT
-
-check() {   # check DESCRIPTION COMMAND... — run a check, record a failure
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok   $what"
-	else
-		echo "FAIL $what"
-		fail=1
-	fi
-}
 
 members_up() {
 	"$lwctl" --socket "$dir/node$1.sock" --json --timeout 1000 status 2>/dev/null |

@@ -155,28 +155,35 @@ name_mastered_by(int m)
 
 uint64_t req_xid;   /* the xid of the next requests (0: the session) */
 
+void
+req_fill(struct lw_req *r, int op, const char *name, int mode, uint32_t flags, uint32_t lkid,
+	 const uint8_t *lvb)
+{
+	memset(r, 0, sizeof(*r));
+	r->op = (uint8_t)op;
+	r->mode = (int8_t)mode;
+	if (name != NULL) {
+		r->namelen = (uint8_t)strlen(name);
+		memcpy(r->name, name, r->namelen);
+	}
+	r->flags = flags;
+	r->lkid = lkid;
+	r->want_bast = 1;
+	if (lvb != NULL)
+		memcpy(r->lvb, lvb, LW_LVB_LEN);
+}
+
 int
 req(int i, int op, const char *name, int mode, uint32_t flags, uint32_t lkid,
     const uint8_t *lvb, uint64_t *cookie)
 {
 	struct lw_req r;
 
-	memset(&r, 0, sizeof(r));
-	r.op = (uint8_t)op;
-	r.mode = (int8_t)mode;
-	if (name != NULL) {
-		r.namelen = (uint8_t)strlen(name);
-		memcpy(r.name, name, r.namelen);
-	}
+	req_fill(&r, op, name, mode, flags, lkid, lvb);
 	r.lsid = N.lsid[i];
 	r.session = N.sess[i];
-	r.flags = flags;
-	r.lkid = lkid;
-	r.want_bast = 1;
 	r.cookie = ++N.cookie;
 	r.xid = req_xid;
-	if (lvb != NULL)
-		memcpy(r.lvb, lvb, LW_LVB_LEN);
 	N.now += 1000;
 	lw_site_submit(N.site[i], &r, 1, N.now, &N.out[i]);
 	collect(i);

@@ -40,6 +40,9 @@ void deliver_from(int i);
 void net_init(int nsites);
 void net_fini(int nsites);
 const char *name_mastered_by(int m);
+/** A request with its arguments filled, no site or session yet (want_bast set). */
+void req_fill(struct lw_req *r, int op, const char *name, int mode, uint32_t flags,
+	      uint32_t lkid, const uint8_t *lvb);
 int req(int i, int op, const char *name, int mode, uint32_t flags, uint32_t lkid,
 	const uint8_t *lvb, uint64_t *cookie);
 const struct lw_event *completion(uint64_t cookie);

@@ -16,6 +16,7 @@
 #include "lwt.h"
 #include "mode.h"
 #include "site.h"
+#include "site_net.h"
 
 #define RMAX  8
 #define RQCAP 8192
@@ -224,21 +225,10 @@ r_req(int i, int op, const char *name, int mode, uint32_t flags, uint32_t lkid,
 {
 	struct lw_req r;
 
-	memset(&r, 0, sizeof(r));
-	r.op = (uint8_t)op;
-	r.mode = (int8_t)mode;
-	if (name != NULL) {
-		r.namelen = (uint8_t)strlen(name);
-		memcpy(r.name, name, r.namelen);
-	}
+	req_fill(&r, op, name, mode, flags, lkid, lvb);
 	r.lsid = R.lsid[i];
 	r.session = R.sess[i];
-	r.flags = flags;
-	r.lkid = lkid;
-	r.want_bast = 1;
 	r.cookie = ++R.cookie;
-	if (lvb != NULL)
-		memcpy(r.lvb, lvb, LW_LVB_LEN);
 	R.now += 1000;
 	lw_site_submit(R.site[i], &r, 1, R.now, &R.out[i]);
 	r_collect(i);
