@@ -393,7 +393,6 @@ main(int argc, char **argv)
 	node.epoch = 0;                    /* views start at 1 (view.c) */
 	node.incarnation = lw_view_new_incarnation();
 	node.hb_interval_ns = 10000000u;   /* 10 ms */
-	node.hb_timeout_ns = 500000000u;   /* 500 ms */
 	lw_clock_init();
 	node.start_ns = lw_now_ns();
 	signal(SIGINT, on_signal);

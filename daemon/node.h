@@ -136,7 +136,6 @@ struct lw_node {
 	uint32_t epoch;
 	uint64_t start_ns;
 	uint64_t hb_interval_ns;
-	uint64_t hb_timeout_ns;
 	uint64_t hb_tx;
 	struct lw_member members[LW_PIO_MAX_NODES];
 	/* membership (view.c) */
