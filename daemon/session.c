@@ -5,7 +5,9 @@
  * states; client/proto.h the handshake).
  *
  * DESIGN
- * Every control round (1 ms) lw_sessions_poll
+ * Every control round lw_sessions_poll
+ *   - waits (ppoll, up to the round's time) for the client socket or a
+ *     welcomed session's socket to be readable;
  *   - accepts new connections (non-blocking) as HELLO sessions;
  *   - reads each waiting hello (at most LW_HELLO_WAIT_NS after accept),
  *     makes the region (memfd: header, request ring, completion ring,
@@ -33,6 +35,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_common.h>
@@ -228,9 +231,11 @@ take_hello(struct lw_node *n, struct lw_csess *cs, uint64_t now)
 
 /* ---- the round ----------------------------------------------------------- */
 
-static void
+/* @return how many were accepted: they are now the first in n->sessions */
+static unsigned int
 accept_new(struct lw_node *n, uint64_t now)
 {
+	unsigned int k = 0;
 	int fd;
 
 	while ((fd = accept4(n->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
@@ -253,7 +258,9 @@ accept_new(struct lw_node *n, uint64_t now)
 		n->nsess++;
 		pthread_mutex_unlock(&sess_lock);
 		n->sess_accepted++;
+		k++;
 	}
+	return k;
 }
 
 static void
@@ -316,34 +323,50 @@ step(struct lw_node *n, struct lw_csess *cs, short revents, uint64_t now)
 	}
 }
 
-void
-lw_sessions_poll(struct lw_node *n)
+unsigned int
+lw_sessions_poll(struct lw_node *n, uint64_t wait_ns)
 {
 	static struct pollfd *pfd;
 	static unsigned int pcap;
-	uint64_t now = lw_now_ns();
+	struct timespec ts = { (time_t)(wait_ns / 1000000000u), (long)(wait_ns % 1000000000u) };
+	uint64_t now;
 	struct lw_csess *cs, **pp;
-	unsigned int i = 0;
+	unsigned int i = 1, moving = 0, fresh;
 
-	accept_new(n, now);
-	if (n->nsess > pcap) {
-		struct pollfd *np = realloc(pfd, (n->nsess + 64) * sizeof(*np));
+	if (n->nsess + 1 > pcap) {
+		struct pollfd *np = realloc(pfd, (n->nsess + 65) * sizeof(*np));
 
-		if (np == NULL)
-			return;
+		if (np == NULL) {
+			nanosleep(&ts, NULL);
+			return 1;
+		}
 		pfd = np;
-		pcap = n->nsess + 64;
+		pcap = n->nsess + 65;
 	}
+	pfd[0].fd = n->listen_fd;
+	pfd[0].events = POLLIN;
+	pfd[0].revents = 0;
 	for (cs = n->sessions; cs != NULL; cs = cs->next, i++) {
 		pfd[i].fd = cs->welcomed && !cs->detached ? cs->sock : -1;
 		pfd[i].events = POLLIN | POLLRDHUP;
 		pfd[i].revents = 0;
 	}
-	if (i > 0)
-		(void)poll(pfd, i, 0);
-	i = 0;
-	for (pp = &n->sessions; (cs = *pp) != NULL; i++) {
-		if (!step(n, cs, pfd[i].revents, now)) {
+	(void)ppoll(pfd, i, &ts, NULL);
+	now = lw_now_ns();
+	fresh = accept_new(n, now);	/* first in the list, not in pfd */
+	i = 1;
+	for (pp = &n->sessions; (cs = *pp) != NULL; ) {
+		short rev = 0;
+
+		if (fresh > 0)
+			fresh--;
+		else
+			rev = pfd[i++].revents;
+		if (!step(n, cs, rev, now)) {
+			uint32_t st = __atomic_load_n(&cs->state, __ATOMIC_ACQUIRE);
+
+			if (st != LW_CS_ACTIVE || !cs->welcomed || cs->detached)
+				moving++;
 			pp = &cs->next;
 			continue;
 		}
@@ -353,6 +376,7 @@ lw_sessions_poll(struct lw_node *n)
 		pthread_mutex_unlock(&sess_lock);
 		cs_free(cs);
 	}
+	return moving;
 }
 
 void

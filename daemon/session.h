@@ -92,7 +92,13 @@ struct lw_worker;
 
 /* session.c (control thread) */
 int  lw_sessions_init(struct lw_node *n);
-void lw_sessions_poll(struct lw_node *n);     /* accept, hello, welcome, hang-ups, reaping */
+/*
+ * Wait up to wait_ns for the client socket or a session's socket, then
+ * accept, hello, welcome, hang-ups, reaping. @return how many sessions are
+ * between connect and welcome, or being torn down (the caller polls again
+ * soon while there are any).
+ */
+unsigned int lw_sessions_poll(struct lw_node *n, uint64_t wait_ns);
 void lw_sessions_fini(struct lw_node *n);     /* at exit, after the workers stopped */
 int  lw_sessions_telemetry(struct lw_node *n);
 
