@@ -34,6 +34,23 @@ key_sig(const void *key, uint32_t len, uint32_t init)
 	return (uint32_t)k ^ init;
 }
 
+/*
+ * rte_hash compares keys of lengths other than 16, 32, ... bytes with
+ * memcmp, a call that cost ~8% of a worker in the remote-locking benchmark;
+ * two 8-byte loads do. (The tables are private to one worker: the function
+ * pointer is safe, no other process uses them.)
+ */
+static int
+key_cmp(const void *a, const void *b, size_t len)
+{
+	uint64_t x, y;
+
+	(void)len;
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	return x != y;
+}
+
 struct rte_hash *
 lw_hash_create(const char *prefix, const char *name, uint32_t entries, int socket_id)
 {
@@ -47,9 +64,13 @@ lw_hash_create(const char *prefix, const char *name, uint32_t entries, int socke
 		.socket_id = socket_id,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
+	struct rte_hash *h;
 
 	snprintf(hname, sizeof(hname), "%s_%.20s", prefix, name);
-	return rte_hash_create(&p);
+	h = rte_hash_create(&p);
+	if (h != NULL)
+		rte_hash_set_cmp_func(h, key_cmp);
+	return h;
 }
 
 void *
