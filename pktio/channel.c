@@ -24,6 +24,17 @@
  * makes progress (the peer is alive; the frames left are retransmitted as
  * soon as their first RTO has passed).
  *
+ * Timers in O(1) on the fast path: dl_lb is a lower bound of the frames'
+ * retransmission deadlines (UINT64_MAX: none in flight) and nboff counts
+ * the frames whose RTO was doubled. A send lowers dl_lb to its own
+ * deadline; an ack only removes frames (dl_lb stays a lower bound) and has
+ * RTOs to reset only when nboff > 0; lw_chan_poll returns at once before
+ * dl_lb, and its scan (which visits every frame anyway) sets dl_lb and
+ * nboff exactly. Frames are sent in seq order with the same first RTO, so
+ * without retransmissions dl_lb is the base frame's deadline. A poll per
+ * loop iteration and a deadline per received frame used to walk the whole
+ * window each time.
+ *
  * Invariants (checked by chan_check in debug builds):
  *   0 <= next - base <= window;  a frame's rto <= rto_max_ns.
  */
@@ -47,6 +58,8 @@ struct lw_chan {
 	/* sender */
 	uint32_t base;
 	uint32_t next;
+	uint32_t nboff;            /* frames in flight whose rto is not cfg.rto_ns */
+	uint64_t dl_lb;            /* <= every in-flight frame's sent_at + rto */
 	struct slot_meta *meta;
 	uint8_t *slots;
 	/* receiver */
@@ -159,6 +172,8 @@ lw_chan_reset(struct lw_chan *ch, uint32_t isn)
 	ch->expect = isn;
 	ch->ack_pending = false;
 	ch->ack_since = 0;
+	ch->nboff = 0;
+	ch->dl_lb = UINT64_MAX;
 	memset(ch->meta, 0, (size_t)ch->cfg.window * sizeof(*ch->meta));
 	memset(ch->rmeta, 0, (size_t)ch->cfg.window * sizeof(*ch->rmeta));
 	chan_check(ch);
@@ -201,6 +216,8 @@ lw_chan_send(struct lw_chan *ch, const void *frame, uint32_t len, uint64_t now)
 	m->seq = ch->next;
 	m->sent_at = now;
 	m->rto = ch->cfg.rto_ns;
+	if (now + m->rto < ch->dl_lb)
+		ch->dl_lb = now + m->rto;
 	ch->next++;
 	ch->st.tx_frames++;
 	chan_check(ch);
@@ -221,9 +238,21 @@ lw_chan_ack_in(struct lw_chan *ch, uint32_t ack, uint64_t now)
 	if (n <= 0)
 		return 0;
 	ch->base = ack + 1;
-	/* progress: the peer is alive, the frames left go back to the first RTO */
-	for (uint32_t s = ch->base; s != ch->next; s++)
-		ch->meta[s & ch->mask].rto = ch->cfg.rto_ns;
+	if (ch->base == ch->next) {
+		ch->dl_lb = UINT64_MAX;
+		ch->nboff = 0;
+	} else if (ch->nboff > 0) {
+		/* progress: the peer is alive, the frames left go back to the first RTO */
+		ch->dl_lb = UINT64_MAX;
+		for (uint32_t s = ch->base; s != ch->next; s++) {
+			struct slot_meta *m = &ch->meta[s & ch->mask];
+
+			m->rto = ch->cfg.rto_ns;
+			if (m->sent_at + m->rto < ch->dl_lb)
+				ch->dl_lb = m->sent_at + m->rto;
+		}
+		ch->nboff = 0;
+	}
 	ch->st.acked += (uint64_t)n;
 	chan_check(ch);
 	return (int)n;
@@ -233,21 +262,31 @@ unsigned int
 lw_chan_poll(struct lw_chan *ch, uint64_t now, struct lw_chan_tx *out, unsigned int max)
 {
 	unsigned int n = 0;
+	uint64_t lb = UINT64_MAX;
+	uint32_t nboff = 0, s;
 
-	for (uint32_t s = ch->base; s != ch->next && n < max; s++) {
+	if (now < ch->dl_lb)
+		return 0;
+	for (s = ch->base; s != ch->next; s++) {
 		struct slot_meta *m = &ch->meta[s & ch->mask];
 
-		if (now < m->sent_at || now - m->sent_at < m->rto)
-			continue;
-		if (s == ch->base)
-			ch->st.timeouts++;
-		out[n].frame = slot_buf(ch, s);
-		out[n].len = m->len;
-		out[n].seq = s;
-		m->sent_at = now;
-		m->rto = m->rto * 2 > ch->cfg.rto_max_ns ? ch->cfg.rto_max_ns : m->rto * 2;
-		n++;
+		if (n < max && now >= m->sent_at && now - m->sent_at >= m->rto) {
+			if (s == ch->base)
+				ch->st.timeouts++;
+			out[n].frame = slot_buf(ch, s);
+			out[n].len = m->len;
+			out[n].seq = s;
+			m->sent_at = now;
+			m->rto = m->rto * 2 > ch->cfg.rto_max_ns ? ch->cfg.rto_max_ns : m->rto * 2;
+			n++;
+		}
+		if (m->sent_at + m->rto < lb)
+			lb = m->sent_at + m->rto;
+		if (m->rto != ch->cfg.rto_ns)
+			nboff++;
 	}
+	ch->dl_lb = lb;
+	ch->nboff = nboff;
 	ch->st.retransmits += n;
 	chan_check(ch);
 	return n;
@@ -256,14 +295,8 @@ lw_chan_poll(struct lw_chan *ch, uint64_t now, struct lw_chan_tx *out, unsigned 
 uint64_t
 lw_chan_deadline(const struct lw_chan *ch)
 {
-	uint64_t d = UINT64_MAX;
+	uint64_t d = ch->base == ch->next ? UINT64_MAX : ch->dl_lb;
 
-	for (uint32_t s = ch->base; s != ch->next; s++) {
-		const struct slot_meta *m = &ch->meta[s & ch->mask];
-
-		if (m->sent_at + m->rto < d)
-			d = m->sent_at + m->rto;
-	}
 	if (ch->ack_pending && ch->ack_since + ch->cfg.ack_delay_ns < d)
 		d = ch->ack_since + ch->cfg.ack_delay_ns;
 	return d;

@@ -119,7 +119,12 @@ int lw_chan_ack_in(struct lw_chan *ch, uint32_t ack, uint64_t now);
 unsigned int lw_chan_poll(struct lw_chan *ch, uint64_t now, struct lw_chan_tx *out,
 			  unsigned int max);
 
-/** The earliest time a retransmission or a standalone ack is due (UINT64_MAX: none). */
+/**
+ * No retransmission or standalone ack is due before this time (UINT64_MAX:
+ * none pending). For retransmissions it is a lower bound, in O(1): after
+ * acks or back-offs, lw_chan_poll at that time may find nothing due yet,
+ * and its scan then moves the bound to the exact earliest deadline.
+ */
 uint64_t lw_chan_deadline(const struct lw_chan *ch);
 
 /* --- receiver ------------------------------------------------------------ */
