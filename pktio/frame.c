@@ -4,16 +4,26 @@
  *
  * DESIGN
  * Build writes the headers field by field, network order for L2-L4 and the
- * little-endian struct lw_frame_hdr for ours, then copies the messages.
+ * little-endian struct lw_frame_hdr for ours, and encodes each message in
+ * its wire form (frame.h): the 56 fixed bytes with h.len = the wire length,
+ * the LVB when it carries one, the name's namelen bytes, zeros to a
+ * multiple of 8. lw_msg_encode and lw_frame_finish let a sender encode
+ * straight into its packet buffer and write the headers last.
  * Parse walks the frame outside in, and checks each length against the
  * bytes present before it reads what the length covers: Ethernet, IPv4
  * (version, IHL, total length <= bytes, checksum, no fragment), UDP (length
  * == IP payload, port in range), lockwire header (magic, version, flags,
- * hdr_len, cluster, nodes, epoch, worker port), then nmsgs * 152 ==
- * payload_len == UDP payload - header (a CONTROL frame: nmsgs 0 and
- * 0 < payload_len <= LW_FRAME_CTL_MAX), then each message's h.len, and last
- * dst_inc. The first failed check names the drop reason. No state;
- * thread-safe.
+ * hdr_len, cluster, nodes, epoch, worker port, payload_len == UDP payload
+ * - header; a CONTROL frame: nmsgs 0 and 0 < payload_len <=
+ * LW_FRAME_CTL_MAX; else nmsgs <= LW_FRAME_MAX_MSGS and nmsgs * 56 <=
+ * payload_len <= nmsgs * 152), then the messages one after another: each
+ * needs 56 bytes left (BAD_LENGTH), a namelen <= LW_RESNAME_MAXLEN and an
+ * h.len that is one of the two its namelen allows (BAD_MSG), and to fit in
+ * what is left of payload_len (BAD_LENGTH); after nmsgs messages exactly
+ * payload_len bytes are used (BAD_LENGTH). Last dst_inc. The first failed
+ * check names the drop reason. Decoding (lw_frame_msg_next) checks each
+ * message again, so a view never makes it read past payload_len. No state;
+ * thread-safe. No DPDK headers: the tests and tools use it as plain C.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -93,6 +103,77 @@ msg_type_at(const uint8_t *m)
 	return m[offsetof(struct lw_msg_hdr, type)];
 }
 
+/* The wire length of a message without an LVB; with one it is 32 more. */
+static uint16_t
+wire_len_nolvb(uint8_t namelen)
+{
+	return (uint16_t)LW_ALIGN8(LW_MSG_WIRE_FIXED + namelen);
+}
+
+/*
+ * The wire length of the message at p, left bytes from p to the end of the
+ * payload; -(drop reason) when it is not a valid message there. Reads only
+ * the bytes present.
+ */
+static int
+msg_wire_check(const uint8_t *p, size_t left)
+{
+	uint16_t len, lo;
+	uint8_t namelen;
+
+	if (left < LW_MSG_WIRE_FIXED)
+		return -LW_FRAME_BAD_LENGTH;
+	len = msg_len_at(p);
+	namelen = p[offsetof(struct lw_msg, namelen)];
+	if (namelen > LW_RESNAME_MAXLEN)
+		return -LW_FRAME_BAD_MSG;
+	lo = wire_len_nolvb(namelen);
+	if (len != lo && len != lo + LW_LVB_LEN)
+		return -LW_FRAME_BAD_MSG;
+	if (len > left)
+		return -LW_FRAME_BAD_LENGTH;
+	return len;
+}
+
+/* Decode the message at p, of wire length len (checked), into a whole *m. */
+static void
+msg_decode(const uint8_t *p, uint16_t len, struct lw_msg *m)
+{
+	uint8_t namelen = p[offsetof(struct lw_msg, namelen)];
+	const uint8_t *name = p + LW_MSG_WIRE_FIXED;
+
+	memcpy(m, p, LW_MSG_WIRE_FIXED);
+	m->h.len = sizeof(*m);
+	if (len != wire_len_nolvb(namelen)) {
+		memcpy(m->lvb, name, LW_LVB_LEN);
+		name += LW_LVB_LEN;
+	} else {
+		memset(m->lvb, 0, LW_LVB_LEN);
+	}
+	memcpy(m->name, name, namelen);
+	memset(m->name + namelen, 0, LW_RESNAME_MAXLEN - namelen);
+}
+
+size_t
+lw_msg_encode(uint8_t *p, const struct lw_msg *m)
+{
+	uint16_t len = lw_msg_wire_len(m);
+	size_t off = LW_MSG_WIRE_FIXED;
+
+	if (len == 0)
+		return 0;
+	memcpy(p, m, LW_MSG_WIRE_FIXED);
+	memcpy(p + offsetof(struct lw_msg_hdr, len), &len, sizeof(len));
+	if (len != wire_len_nolvb(m->namelen)) {
+		memcpy(p + off, m->lvb, LW_LVB_LEN);
+		off += LW_LVB_LEN;
+	}
+	memcpy(p + off, m->name, m->namelen);
+	off += m->namelen;
+	memset(p + off, 0, len - off);
+	return len;
+}
+
 /* The Ethernet, IPv4, UDP and lockwire headers of a frame of total bytes. */
 static void
 put_headers(uint8_t *p, size_t total, const struct lw_frame_addr *src,
@@ -146,26 +227,13 @@ flags_ok(uint8_t flags)
 	return (flags & ~LW_FRAME_F_ALL) == 0 && (flags & (flags - 1)) == 0;
 }
 
-int
-lw_frame_build(void *buf, size_t cap, const struct lw_frame_addr *src,
-	       const struct lw_frame_addr *dst, uint32_t cluster, uint32_t epoch,
-	       uint32_t seq, uint32_t ack, uint8_t flags,
-	       const struct lw_msg *msgs, uint16_t n)
+/* The headers of a data (or ACKONLY, HEARTBEAT) frame of payload bytes of messages. */
+static int
+put_data_headers(uint8_t *p, const struct lw_frame_addr *src, const struct lw_frame_addr *dst,
+		 uint32_t cluster, uint32_t epoch, uint32_t seq, uint32_t ack, uint8_t flags,
+		 uint16_t n, size_t payload)
 {
 	struct lw_frame_hdr h;
-	size_t payload = (size_t)n * sizeof(struct lw_msg);
-	size_t total = (size_t)OFF_MSGS + payload;
-
-	if (buf == NULL || src == NULL || dst == NULL || (n > 0 && msgs == NULL))
-		return -EINVAL;
-	if (!flags_ok(flags) || (flags & LW_FRAME_F_CONTROL) ||
-	    ((flags & LW_FRAME_F_NOSEQ) && n != 0))
-		return -EINVAL;
-	if (n > LW_FRAME_MAX_MSGS || total > cap)
-		return -ENOSPC;
-	for (uint16_t i = 0; i < n; i++)
-		if (msgs[i].h.len != sizeof(struct lw_msg))
-			return -EINVAL;
 
 	memset(&h, 0, sizeof(h));
 	h.flags = flags;
@@ -175,10 +243,53 @@ lw_frame_build(void *buf, size_t cap, const struct lw_frame_addr *src,
 	h.ack = ack;
 	h.nmsgs = n;
 	h.payload_len = (uint16_t)payload;
-	put_headers(buf, total, src, dst, &h);
-	if (n > 0)
-		memcpy((uint8_t *)buf + OFF_MSGS, msgs, payload);
-	return (int)total;
+	put_headers(p, (size_t)OFF_MSGS + payload, src, dst, &h);
+	return OFF_MSGS + (int)payload;
+}
+
+int
+lw_frame_build(void *buf, size_t cap, const struct lw_frame_addr *src,
+	       const struct lw_frame_addr *dst, uint32_t cluster, uint32_t epoch,
+	       uint32_t seq, uint32_t ack, uint8_t flags,
+	       const struct lw_msg *msgs, uint16_t n)
+{
+	uint8_t *p = buf;
+	size_t payload = 0, off = OFF_MSGS;
+
+	if (buf == NULL || src == NULL || dst == NULL || (n > 0 && msgs == NULL))
+		return -EINVAL;
+	if (!flags_ok(flags) || (flags & LW_FRAME_F_CONTROL) ||
+	    ((flags & LW_FRAME_F_NOSEQ) && n != 0))
+		return -EINVAL;
+	if (n > LW_FRAME_MAX_MSGS)
+		return -ENOSPC;
+	for (uint16_t i = 0; i < n; i++) {
+		uint16_t wl = lw_msg_wire_len(&msgs[i]);
+
+		if (wl == 0)
+			return -EINVAL;
+		payload += wl;
+	}
+	if (payload > (size_t)LW_FRAME_PAYLOAD_PER_MTU(65535) || (size_t)OFF_MSGS + payload > cap)
+		return -ENOSPC;
+	for (uint16_t i = 0; i < n; i++)
+		off += lw_msg_encode(p + off, &msgs[i]);
+	return put_data_headers(p, src, dst, cluster, epoch, seq, ack, flags, n, payload);
+}
+
+int
+lw_frame_finish(void *buf, const struct lw_frame_addr *src,
+		const struct lw_frame_addr *dst, uint32_t cluster, uint32_t epoch,
+		uint32_t seq, uint32_t ack, uint16_t nmsgs, uint16_t payload_len)
+{
+	if (buf == NULL || src == NULL || dst == NULL || nmsgs == 0)
+		return -EINVAL;
+	if (nmsgs > LW_FRAME_MAX_MSGS || payload_len > LW_FRAME_PAYLOAD_PER_MTU(65535))
+		return -ENOSPC;
+	if (payload_len < (size_t)nmsgs * LW_MSG_WIRE_MIN ||
+	    payload_len > (size_t)nmsgs * LW_MSG_WIRE_MAX)
+		return -EINVAL;
+	return put_data_headers(buf, src, dst, cluster, epoch, seq, ack, 0, nmsgs, payload_len);
 }
 
 int
@@ -284,10 +395,27 @@ check_hdr(const struct lw_frame_hdr *h, const struct lw_frame_expect *ex,
 		return h->nmsgs == 0 && h->payload_len != 0 && h->payload_len <= LW_FRAME_CTL_MAX ?
 		       0 : -LW_FRAME_BAD_LENGTH;
 	if (h->nmsgs > LW_FRAME_MAX_MSGS ||
-	    (size_t)h->nmsgs * sizeof(struct lw_msg) != h->payload_len ||
+	    h->payload_len < (size_t)h->nmsgs * LW_MSG_WIRE_MIN ||
+	    h->payload_len > (size_t)h->nmsgs * LW_MSG_WIRE_MAX ||
 	    ((h->flags & LW_FRAME_F_NOSEQ) && h->nmsgs != 0))
 		return -LW_FRAME_BAD_LENGTH;
 	return 0;
+}
+
+/* The nmsgs messages at p tile exactly payload_len bytes; 0 or -(drop reason). */
+static int
+check_msgs(const uint8_t *p, uint16_t nmsgs, uint16_t payload_len)
+{
+	size_t off = 0;
+
+	for (uint16_t i = 0; i < nmsgs; i++) {
+		int len = msg_wire_check(p + off, payload_len - off);
+
+		if (len < 0)
+			return len;
+		off += (size_t)len;
+	}
+	return off == payload_len ? 0 : -LW_FRAME_BAD_LENGTH;
 }
 
 int
@@ -313,10 +441,11 @@ lw_frame_parse(const void *buf, size_t len, const struct lw_frame_expect *ex,
 	rc = check_hdr(&h, ex, dport, data_len);
 	if (rc < 0)
 		return rc;
-	for (uint16_t i = 0; i < h.nmsgs; i++)
-		if (msg_len_at(p + OFF_MSGS + (size_t)i * sizeof(struct lw_msg)) !=
-		    sizeof(struct lw_msg))
-			return -LW_FRAME_BAD_MSG;
+	if (!(h.flags & LW_FRAME_F_CONTROL)) {
+		rc = check_msgs(p + OFF_MSGS, h.nmsgs, h.payload_len);
+		if (rc < 0)
+			return rc;
+	}
 
 	out->flags = h.flags;
 	out->src_node = h.src_node;
@@ -338,12 +467,38 @@ lw_frame_parse(const void *buf, size_t len, const struct lw_frame_expect *ex,
 }
 
 int
+lw_frame_msg_next(const struct lw_frame_view *v, uint32_t *off, struct lw_msg *m)
+{
+	int len;
+
+	if (v->nmsgs == 0 || (v->flags & LW_FRAME_F_CONTROL) || *off >= v->payload_len)
+		return -ERANGE;
+	len = msg_wire_check(v->msgs + *off, v->payload_len - *off);
+	if (len < 0)
+		return -EBADMSG;
+	msg_decode(v->msgs + *off, (uint16_t)len, m);
+	*off += (uint32_t)len;
+	return 0;
+}
+
+int
 lw_frame_msg(const struct lw_frame_view *v, uint16_t i, struct lw_msg *m)
 {
+	uint32_t off = 0;
+
 	if (i >= v->nmsgs)
 		return -ERANGE;
-	memcpy(m, v->msgs + (size_t)i * sizeof(*m), sizeof(*m));
-	return 0;
+	for (uint16_t k = 0; k < i; k++) {
+		int len;
+
+		if (off >= v->payload_len)
+			return -EBADMSG;
+		len = msg_wire_check(v->msgs + off, v->payload_len - off);
+		if (len < 0)
+			return -EBADMSG;
+		off += (uint32_t)len;
+	}
+	return lw_frame_msg_next(v, &off, m);
 }
 
 int
@@ -430,10 +585,17 @@ lw_frame_drop_name(int reason)
 void
 lw_msg_count_rx(struct lw_msg_counters *c, const struct lw_frame_view *v)
 {
-	for (uint16_t i = 0; i < v->nmsgs; i++) {
-		uint8_t t = msg_type_at(v->msgs + (size_t)i * sizeof(struct lw_msg));
+	uint32_t off = 0;
 
+	for (uint16_t i = 0; i < v->nmsgs && off < v->payload_len; i++) {
+		int len = msg_wire_check(v->msgs + off, v->payload_len - off);
+		uint8_t t;
+
+		if (len < 0)
+			break;         /* not from lw_frame_parse: count what is valid */
+		t = msg_type_at(v->msgs + off);
 		c->rx[t < LW_MSG_NTYPES ? t : 0]++;
+		off += (uint32_t)len;
 	}
 }
 

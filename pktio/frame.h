@@ -5,13 +5,27 @@
  *
  * DESIGN
  *   Ethernet (14) | IPv4 (20, no options, DF, TTL 64) | UDP (8) |
- *   struct lw_frame_hdr (40) | nmsgs x struct lw_msg (152 each)
+ *   struct lw_frame_hdr (40) | nmsgs messages, each in its wire form
  *
  * - Ethernet, IPv4 and UDP fields are big-endian (network order); the
  *   lockwire header is little-endian and naturally aligned, each offset
- *   static_asserted. Messages are copied as bytes (the engine's struct, a
- *   little-endian host is asserted); pktio checks only that each one's
- *   h.len is sizeof(struct lw_msg).
+ *   static_asserted.
+ * - A message's wire form (the engine keeps using struct lw_msg in memory;
+ *   a little-endian host is asserted, so its fields are copied as bytes):
+ *     bytes 0..55  the fixed fields of struct lw_msg as they are, except
+ *                  h.len, which holds the wire length;
+ *     32 bytes     the LVB, only when the message carries one: lvbf != 0
+ *                  or any LVB byte nonzero (a nonzero LVB is never lost);
+ *     namelen      the name's bytes (namelen <= LW_RESNAME_MAXLEN);
+ *     0..7 zeros   padding to a multiple of 8.
+ *   So wire len = align8(56 + (LVB ? 32 : 0) + namelen), 56..152 bytes.
+ *   The two lengths a namelen allows always differ by 32, so the decoder
+ *   knows from h.len alone whether the LVB is there; any other h.len is a
+ *   bad message. Decoding gives back a whole struct lw_msg: LVB zeros when
+ *   absent, name bytes past namelen zero, h.len = sizeof(struct lw_msg).
+ * - payload_len is the sum of the messages' wire lengths; the messages
+ *   must tile it exactly (LW_FRAME_BAD_LENGTH otherwise, LW_FRAME_BAD_MSG
+ *   for a message whose namelen or h.len is not valid in itself).
  * - UDP destination port = base port + destination worker (NIC steering);
  *   source port = base port + source worker. The UDP checksum is 0 (allowed
  *   over IPv4) and is not verified; the IPv4 header checksum is.
@@ -40,13 +54,15 @@
 #define LW_FRAME_H
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "msg.h"
 
 #define LW_FRAME_MAGIC    0x3152574Cu  /* "LWR1" as bytes on the wire */
-#define LW_FRAME_VERSION  1
+#define LW_FRAME_VERSION  2     /* 2: compact messages (1: whole struct lw_msg) */
 
 #define LW_FRAME_F_ACKONLY   0x01u     /* no messages; seq is not sequenced */
 #define LW_FRAME_F_HEARTBEAT 0x02u     /* control core liveness: no messages, not
@@ -80,7 +96,7 @@ struct lw_frame_hdr {
 	uint32_t seq;          /* this frame's channel seq */
 	uint32_t ack;          /* cumulative ack for the reverse direction */
 	uint16_t nmsgs;        /* messages that follow */
-	uint16_t payload_len;  /* nmsgs * sizeof(struct lw_msg); CONTROL: the payload's bytes */
+	uint16_t payload_len;  /* sum of the messages' wire lengths; CONTROL: the payload's bytes */
 	uint32_t src_inc;      /* sender's incarnation */
 	uint32_t dst_inc;      /* receiver's incarnation as the sender knows it; 0: unknown */
 };
@@ -103,14 +119,35 @@ static_assert(offsetof(struct lw_frame_hdr, src_inc) == 32, "lw_frame_hdr layout
 static_assert(offsetof(struct lw_frame_hdr, dst_inc) == 36, "lw_frame_hdr layout");
 static_assert(sizeof(struct lw_frame_hdr) == 40, "lw_frame_hdr layout");
 
-/** Bytes of a frame with no messages. */
+/* A message on the wire (see DESIGN). */
+#define LW_MSG_WIRE_FIXED  ((int)offsetof(struct lw_msg, lvb))     /* 56 */
+#define LW_MSG_WIRE_ALIGN  8
+#define LW_MSG_WIRE_MIN    LW_MSG_WIRE_FIXED                      /* no LVB, no name */
+#define LW_MSG_WIRE_MAX    ((int)sizeof(struct lw_msg))            /* LVB and a 64-byte name */
+/** x rounded up to a multiple of 8. */
+#define LW_ALIGN8(x)       (((x) + 7u) & ~7u)
+
+static_assert(offsetof(struct lw_msg, namelen) == 50, "wire form: namelen in the fixed bytes");
+static_assert(offsetof(struct lw_msg, lvbf) == 51, "wire form: lvbf in the fixed bytes");
+static_assert(offsetof(struct lw_msg, name) == LW_MSG_WIRE_FIXED + LW_LVB_LEN,
+	      "wire form: the LVB, then the name");
+static_assert(LW_MSG_WIRE_FIXED % LW_MSG_WIRE_ALIGN == 0, "wire form: aligned fixed part");
+static_assert(LW_ALIGN8(LW_MSG_WIRE_FIXED + LW_LVB_LEN + LW_RESNAME_MAXLEN) ==
+	      LW_MSG_WIRE_MAX, "wire form: the largest message is struct lw_msg's size");
+
+/** Bytes of a frame with no messages (and where its messages start). */
 #define LW_FRAME_MIN_LEN   (LW_FRAME_L2L4_LEN + (int)sizeof(struct lw_frame_hdr))
-/** Bytes of a frame with n messages. */
+/** Bytes of a frame with n messages at most (each at most sizeof(struct lw_msg)). */
 #define LW_FRAME_LEN(n)    (LW_FRAME_MIN_LEN + (n) * (int)sizeof(struct lw_msg))
-/** Messages that fit in one frame for an IP MTU (1500: 9). */
-#define LW_FRAME_MSGS_PER_MTU(mtu) \
-	(((mtu) - LW_FRAME_IP_LEN - LW_FRAME_UDP_LEN - (int)sizeof(struct lw_frame_hdr)) / \
-	 (int)sizeof(struct lw_msg))
+/** Bytes of messages that fit in one frame for an IP MTU (1500: 1432). */
+#define LW_FRAME_PAYLOAD_PER_MTU(mtu) \
+	((mtu) - LW_FRAME_IP_LEN - LW_FRAME_UDP_LEN - (int)sizeof(struct lw_frame_hdr))
+/**
+ * Messages that fit in one frame for an IP MTU when each is the smallest
+ * (56 bytes; 1500: 25): the most a sender may put there. Larger ones fit
+ * fewer: a sender fills LW_FRAME_PAYLOAD_PER_MTU bytes.
+ */
+#define LW_FRAME_MSGS_PER_MTU(mtu) (LW_FRAME_PAYLOAD_PER_MTU(mtu) / LW_MSG_WIRE_MIN)
 /** The most messages the length fields can describe. */
 #define LW_FRAME_MAX_MSGS  LW_FRAME_MSGS_PER_MTU(65535)
 
@@ -135,7 +172,8 @@ struct lw_frame_expect {
 	uint32_t my_inc;         /* this node's incarnation; 0: dst_inc is not checked */
 };
 
-/** A parsed frame. msgs points into the caller's buffer (unaligned). */
+/** A parsed frame. msgs points into the caller's buffer (unaligned): read it
+    with lw_frame_msg_next (or lw_frame_msg). */
 struct lw_frame_view {
 	uint8_t  src_mac[6];
 	uint8_t  flags;
@@ -153,7 +191,7 @@ struct lw_frame_view {
 	uint32_t dst_inc;
 	uint32_t len;            /* bytes of the frame (without Ethernet padding) */
 	uint16_t payload_len;    /* bytes at msgs: nmsgs messages, or a CONTROL payload */
-	const uint8_t *msgs;     /* nmsgs * sizeof(struct lw_msg) bytes, or the payload */
+	const uint8_t *msgs;     /* nmsgs messages in their wire form, or the payload */
 };
 
 /** Why lw_frame_parse rejected a frame (it returns the negative value). */
@@ -171,8 +209,10 @@ enum lw_frame_drop {
 	LW_FRAME_UNKNOWN_NODE,   /* source node not in the view */
 	LW_FRAME_NOT_FOR_ME,     /* destination node is not this node */
 	LW_FRAME_STALE_EPOCH,
-	LW_FRAME_BAD_LENGTH,     /* lengths disagree: UDP, hdr_len, nmsgs, payload_len */
-	LW_FRAME_BAD_MSG,        /* a message's h.len is not sizeof(struct lw_msg) */
+	LW_FRAME_BAD_LENGTH,     /* lengths disagree: UDP, hdr_len, nmsgs, payload_len, or
+				    the messages do not tile payload_len exactly */
+	LW_FRAME_BAD_MSG,        /* a message's namelen is above LW_RESNAME_MAXLEN, or its
+				    h.len is not one of the two its namelen allows */
 	LW_FRAME_STALE_INC,      /* for an earlier incarnation of this node, or from an
 				    earlier one of the sender (counted by pktio/wio.c) */
 	LW_FRAME_NDROPS
@@ -189,19 +229,68 @@ struct lw_msg_counters {
 	uint64_t tx[LW_MSG_NTYPES];
 };
 
+/** true when m carries an LVB on the wire: lvbf != 0 or any LVB byte nonzero. */
+static inline bool
+lw_msg_wire_has_lvb(const struct lw_msg *m)
+{
+	uint64_t w[LW_LVB_LEN / 8];
+
+	memcpy(w, m->lvb, sizeof(w));
+	return m->lvbf != 0 || (w[0] | w[1] | w[2] | w[3]) != 0;
+}
+
+static_assert(LW_LVB_LEN == 32, "lw_msg_wire_has_lvb reads 4 words");
+
 /**
- * Build a frame in buf: headers for src -> dst, then n messages copied.
- * flags: LW_FRAME_F_* (ACKONLY or HEARTBEAT, not both, and then n == 0;
- * CONTROL frames are built by lw_frame_build_ctl). src->inc and dst->inc
- * become src_inc and dst_inc.
- * Returns the frame length (> 0), -ENOSPC when cap is too small or n too
- * large for the length fields, -EINVAL on bad arguments (a message whose
- * h.len is not sizeof(struct lw_msg), unknown flags, msgs NULL with n > 0).
+ * The wire length of m (56..152, a multiple of 8), or 0 when m cannot be
+ * encoded: namelen above LW_RESNAME_MAXLEN, or h.len not sizeof(struct lw_msg).
+ */
+static inline uint16_t
+lw_msg_wire_len(const struct lw_msg *m)
+{
+	if (m->namelen > LW_RESNAME_MAXLEN || m->h.len != sizeof(*m))
+		return 0;
+	return (uint16_t)LW_ALIGN8(LW_MSG_WIRE_FIXED + (lw_msg_wire_has_lvb(m) ? LW_LVB_LEN : 0) +
+				   m->namelen);
+}
+
+/**
+ * Encode m at p in its wire form: lw_msg_wire_len(m) bytes, which the
+ * caller has room for (at most LW_MSG_WIRE_MAX). p needs no alignment.
+ * Returns the bytes written, 0 when m cannot be encoded (nothing written).
+ */
+size_t lw_msg_encode(uint8_t *p, const struct lw_msg *m);
+
+/**
+ * Build a frame in buf: headers for src -> dst, then the n messages at
+ * msgs, each encoded (lw_msg_encode). flags: LW_FRAME_F_* (ACKONLY or
+ * HEARTBEAT, not both, and then n == 0; CONTROL frames are built by
+ * lw_frame_build_ctl). src->inc and dst->inc become src_inc and dst_inc.
+ * LW_FRAME_LEN(n) bytes are always enough.
+ * Returns the frame length (> 0), -ENOSPC when cap is too small or n or
+ * the encoded messages too large for the length fields, -EINVAL on bad
+ * arguments (a message that cannot be encoded: h.len not sizeof(struct
+ * lw_msg) or namelen above LW_RESNAME_MAXLEN; unknown flags; msgs NULL
+ * with n > 0).
  */
 int lw_frame_build(void *buf, size_t cap, const struct lw_frame_addr *src,
 		   const struct lw_frame_addr *dst, uint32_t cluster, uint32_t epoch,
 		   uint32_t seq, uint32_t ack, uint8_t flags,
 		   const struct lw_msg *msgs, uint16_t n);
+
+/**
+ * Finish a data frame whose nmsgs messages were encoded by lw_msg_encode
+ * one after another at buf + LW_FRAME_MIN_LEN, payload_len bytes in all:
+ * write its headers (flags 0) into the LW_FRAME_MIN_LEN bytes at buf.
+ * The messages are not read. Returns the frame length (LW_FRAME_MIN_LEN +
+ * payload_len); -EINVAL when buf, src or dst is NULL, nmsgs is 0, or
+ * payload_len is not between nmsgs * LW_MSG_WIRE_MIN and nmsgs *
+ * LW_MSG_WIRE_MAX; -ENOSPC when nmsgs is above LW_FRAME_MAX_MSGS or the
+ * frame too large for the length fields.
+ */
+int lw_frame_finish(void *buf, const struct lw_frame_addr *src,
+		    const struct lw_frame_addr *dst, uint32_t cluster, uint32_t epoch,
+		    uint32_t seq, uint32_t ack, uint16_t nmsgs, uint16_t payload_len);
 
 /**
  * Build a CONTROL frame in buf: headers for src -> dst (seq and ack 0),
@@ -223,7 +312,21 @@ int lw_frame_build_ctl(void *buf, size_t cap, const struct lw_frame_addr *src,
 int lw_frame_parse(const void *buf, size_t len, const struct lw_frame_expect *ex,
 		   struct lw_frame_view *out);
 
-/** Copy message i of a parsed frame to *m. Returns 0, -ERANGE when i >= nmsgs. */
+/**
+ * Decode the message at byte *off of a parsed frame's messages into *m (a
+ * whole struct lw_msg, h.len = sizeof(struct lw_msg)) and advance *off to
+ * the next one. Start with *off = 0; O(1) per message.
+ * Returns 0; -ERANGE past the last message (and for a frame without
+ * messages, such as a CONTROL frame); -EBADMSG when the bytes at *off are
+ * not a valid message (never for a view filled by lw_frame_parse).
+ */
+int lw_frame_msg_next(const struct lw_frame_view *v, uint32_t *off, struct lw_msg *m);
+
+/**
+ * Decode message i of a parsed frame into *m (walks the i messages before
+ * it: prefer lw_frame_msg_next in a loop). Returns 0, -ERANGE when
+ * i >= nmsgs, -EBADMSG as lw_frame_msg_next.
+ */
 int lw_frame_msg(const struct lw_frame_view *v, uint16_t i, struct lw_msg *m);
 
 /**

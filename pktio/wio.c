@@ -43,6 +43,7 @@
 #define DEF_RING     2048u
 #define DEF_BUSY     16384u
 #define INC_BASE_S   1704067200ull   /* 2024-01-01: derived incarnations count from it */
+#define WIO_FRAME_PAYLOAD LW_FRAME_PAYLOAD_PER_MTU(1500)  /* message bytes per frame: 1432 */
 
 /* A control payload in a ring (its size is a multiple of 4, as rings need). */
 struct ctl_rec {
@@ -88,7 +89,7 @@ struct lw_wio {
 	struct lw_pio *p;
 	unsigned int worker;
 	uint16_t self;                     /* site id */
-	uint16_t mpf;                      /* messages per frame */
+	uint16_t mpf;                      /* messages per frame at most (bytes: an MTU) */
 	struct lw_frame_addr src;
 	struct rte_mempool *pool;
 	struct dest *dest[LW_MAX_NODES + 1][LW_PIO_MAX_WORKERS];
@@ -99,7 +100,6 @@ struct lw_wio {
 	uint64_t timer_at;                 /* next channel timer (retransmit / ack) */
 	uint64_t loss_rng;                 /* rx_loss_ppm's generator state */
 	struct txbuf tx[LW_PIO_MAX_PORTS];
-	struct lw_msg fbuf[LW_FRAME_MAX_MSGS]; /* one frame's messages, aligned */
 	struct ctl_rec ctl;                /* one control payload */
 	uint32_t peer_inc[LW_PIO_MAX_NODES]; /* peers' incarnations as known; 0: not yet */
 	struct lw_wio_stats st;
@@ -201,7 +201,7 @@ lw_pio_create(const struct lw_pio_conf *conf)
 		p->c.ring_size = DEF_RING;
 	if (p->c.busy_msgs == 0)
 		p->c.busy_msgs = DEF_BUSY;
-	if (p->c.msgs_per_frame == 0)
+	if (p->c.msgs_per_frame == 0)    /* as many as fit the MTU by bytes */
 		p->c.msgs_per_frame = LW_FRAME_MSGS_PER_MTU(1500);
 	p->ex.cluster = conf->cluster;
 	p->ex.epoch = conf->epoch;
@@ -556,41 +556,88 @@ tx_empty(struct lw_wio *w, uint16_t port, const struct lw_frame_addr *dst, uint3
 		tx_frame(w, port, m);
 }
 
-/* Frame up to mpf queued messages of a remote dest; false when it cannot now. */
+/* Drop the message at the head of d's queue (it cannot be encoded). */
+static void
+queue_drop_head(struct lw_wio *w, struct dest *d)
+{
+	d->head = (d->head + 1) & d->mask;
+	d->n--;
+	w->st.queued--;
+	w->st.lost++;
+}
+
+/*
+ * How many messages from the head of d's queue go in the next frame (at
+ * most mpf, and payload bytes that fit a 1500-byte MTU); *bytes gets their
+ * encoded length. Messages that cannot be encoded (the engine never makes
+ * them) are dropped and counted as lost.
+ */
+static uint16_t
+frame_take(struct lw_wio *w, struct dest *d, uint32_t *bytes)
+{
+	uint32_t lim = RTE_MIN(d->n, (uint32_t)w->mpf), sum = 0;
+	uint16_t n = 0;
+
+	while (n < lim) {
+		uint16_t wl = lw_msg_wire_len(&d->q[(d->head + n) & d->mask]);
+
+		if (wl == 0 && n == 0) {
+			queue_drop_head(w, d);
+			lim = RTE_MIN(d->n, (uint32_t)w->mpf);
+			continue;
+		}
+		if (wl == 0 || sum + wl > WIO_FRAME_PAYLOAD)
+			break;   /* a bad one is dropped when it reaches the head */
+		sum += wl;
+		n++;
+	}
+	*bytes = sum;
+	return n;
+}
+
+/*
+ * Frame queued messages of a remote dest (at most mpf, and what fits a
+ * 1500-byte MTU), encoded straight into the mbuf; false when it cannot now.
+ */
 static bool
 flush_one_frame(struct lw_wio *w, struct dest *d, uint64_t now)
 {
-	uint16_t n = (uint16_t)RTE_MIN(d->n, (uint32_t)w->mpf), i;
 	struct rte_mbuf *m;
-	uint32_t seq;
-	char *p;
+	uint32_t seq, bytes, off = 0;
+	uint16_t n, i;
+	uint8_t *p;
 	int len;
 
 	if (!lw_chan_can_send(d->ch))
 		return false;
+	n = frame_take(w, d, &bytes);
+	if (n == 0)
+		return false;      /* the queue held only messages that cannot be encoded */
 	m = rte_pktmbuf_alloc(w->pool);
 	if (m == NULL) {
 		w->st.alloc_fail++;
 		return false;
 	}
-	for (i = 0; i < n; i++)
-		w->fbuf[i] = d->q[(d->head + i) & d->mask];
-	p = rte_pktmbuf_append(m, (uint16_t)LW_FRAME_LEN(n));
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(LW_FRAME_MIN_LEN + bytes));
 	if (p == NULL) {
 		rte_pktmbuf_free(m);
 		w->st.alloc_fail++;
 		return false;
 	}
+	for (i = 0; i < n; i++)
+		off += (uint32_t)lw_msg_encode(p + LW_FRAME_MIN_LEN + off,
+					       &d->q[(d->head + i) & d->mask]);
 	seq = lw_chan_next_seq(d->ch);
 	d->dst.inc = w->peer_inc[d->dst.node];
-	len = lw_frame_build(p, LW_FRAME_LEN(n), &w->src, &d->dst, w->p->c.cluster,
-			     w->p->c.epoch, seq, lw_chan_ack_take(d->ch), 0, w->fbuf, n);
+	len = lw_frame_finish(p, &w->src, &d->dst, w->p->c.cluster, w->p->c.epoch, seq,
+			      lw_chan_ack_take(d->ch), n, (uint16_t)off);
 	if (len < 0 || lw_chan_send(d->ch, p, (uint32_t)len, now) != 0) {
 		/* cannot happen with checked messages and a free window */
 		rte_pktmbuf_free(m);
 		return false;
 	}
-	lw_msg_count_tx(&w->st.msgs, w->fbuf, n);
+	for (i = 0; i < n; i++)
+		lw_msg_count_tx(&w->st.msgs, &d->q[(d->head + i) & d->mask], 1);
 	d->head = (d->head + n) & d->mask;
 	d->n -= n;
 	w->st.queued -= n;
@@ -917,16 +964,21 @@ static unsigned int
 deliver(struct lw_wio *w, const struct lw_frame_view *v, uint16_t src, struct lw_msgbuf *in)
 {
 	unsigned int i, k = 0;
+	uint32_t off = 0;        /* the cursor in the frame's messages */
 
 	lw_msg_count_rx(&w->st.msgs, v);
 	for (i = 0; i < v->nmsgs; i++) {
 		struct lw_msg *m = lw_msgbuf_push(in);
 
 		if (m == NULL) {
-			w->st.lost++;
-			continue;
+			w->st.lost += v->nmsgs - i;   /* no room: this one and the rest */
+			break;
 		}
-		lw_frame_msg(v, (uint16_t)i, m);
+		if (lw_frame_msg_next(v, &off, m) != 0) {
+			in->n--;    /* cannot happen: lw_frame_parse checked every message */
+			w->st.bad_msgs++;
+			break;
+		}
 		if (m->h.src != src || m->h.dst != w->self) {
 			in->n--;
 			w->st.bad_msgs++;

@@ -17,7 +17,8 @@
  * struct lw_wio is one worker's part, touched only by that worker's lcore:
  * - send: lw_wio_send() queues each message for its destination site;
  *   lw_wio_flush() (once per poll iteration) packs the queued messages into
- *   frames of up to msgs_per_frame (the staging frame per destination),
+ *   frames of up to msgs_per_frame messages and 1432 bytes of them (a
+ *   1500-byte MTU), encoded compactly straight into the packet buffer,
  *   hands each to the destination's reliable channel (pktio/channel.h) and
  *   transmits; it also retransmits what the channels say is late, sends
  *   ack-only frames when an ack has waited too long, and drains the

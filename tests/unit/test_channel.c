@@ -10,7 +10,9 @@
  * through an in-memory wire that loses 10% of the frames, duplicates 5%
  * and delays each by a random 5..55 us (so frames reorder), both ways, in
  * virtual time: 20,000 messages each way, packed 1..9 per real lockwire
- * frame (lw_frame_build/parse), sent only while the window has room, with
+ * frame (lw_frame_build/parse; each message's name length and LVB follow
+ * from its number, so frames are of every size and the receiver checks
+ * the decoded bytes), sent only while the window has room, with
  * early frames kept by the receiver (and once without: go-back-N). Every
  * message must arrive exactly once and in order. Deterministic from the
  * seed (LW_SEED=<n> replays), which is printed on failure.
@@ -199,7 +201,7 @@ test_receiver_ack(void)
 /* --- two sites over a lossy wire ----------------------------------------- */
 
 #define NMSG      20000
-#define PKT_MAX   LW_FRAME_LEN(9)
+#define PKT_MAX   LW_FRAME_LEN(9)     /* at most: 9 of the largest messages */
 #define WIRE_CAP  4096
 #define CLUSTER   77u
 #define BASE_PORT 9000
@@ -275,6 +277,19 @@ site_init(struct site *s, uint8_t node, uint8_t peer, uint32_t isn)
 	lw_frame_expect_node(&s->ex, peer, 1);
 }
 
+/* Message number seq's name and LVB: a name of seq % 65 bytes, an LVB for every third. */
+static void
+msg_body(struct lw_msg *m, uint32_t seq)
+{
+	m->namelen = (uint8_t)(seq % (LW_RESNAME_MAXLEN + 1));
+	for (unsigned int i = 0; i < m->namelen; i++)
+		m->name[i] = (uint8_t)(seq + i * 13u + 1u);
+	if (seq % 3 == 0)
+		for (unsigned int i = 0; i < LW_LVB_LEN; i++)
+			m->lvb[i] = (uint8_t)(seq >> (i % 4 * 8));
+	m->lvbf = seq % 3 == 0 ? LW_MSG_LVB_PRESENT : 0;
+}
+
 /* One step of s at now: new frames while the window has room, retransmits, acks. */
 static void
 site_send(struct site *s, struct wire *out, uint64_t *rng, uint64_t now)
@@ -301,6 +316,7 @@ site_send(struct site *s, struct wire *out, uint64_t *rng, uint64_t now)
 			m[i].h.len = sizeof(struct lw_msg);
 			m[i].h.src = s->me.node;
 			m[i].seq = s->sent + i;
+			msg_body(&m[i], m[i].seq);
 		}
 		len = lw_frame_build(f, sizeof(f), &s->me, &s->peer, CLUSTER, 1,
 				     lw_chan_next_seq(s->ch), lw_chan_ack_take(s->ch), 0, m,
@@ -331,15 +347,31 @@ site_send(struct site *s, struct wire *out, uint64_t *rng, uint64_t now)
 static void
 site_deliver(struct site *s, const struct lw_frame_view *v, uint64_t seed)
 {
-	struct lw_msg m;
+	struct lw_msg m, want;
+	uint32_t off = 0;
 
 	for (uint16_t k = 0; k < v->nmsgs; k++) {
-		lw_frame_msg(v, k, &m);
+		if (lw_frame_msg_next(v, &off, &m) != 0) {
+			if (s->errors++ == 0)
+				fprintf(stderr, "seed %#llx: node %u: message %u of a frame does "
+					"not decode\n", (unsigned long long)seed, s->me.node, k);
+			return;
+		}
 		if (m.seq != s->recv && s->errors++ == 0)
 			fprintf(stderr, "seed %#llx: node %u: got message %u, want %u\n",
 				(unsigned long long)seed, s->me.node, m.seq, s->recv);
+		memset(&want, 0, sizeof(want));
+		msg_body(&want, m.seq);
+		if ((m.h.len != sizeof(m) || m.namelen != want.namelen || m.lvbf != want.lvbf ||
+		     memcmp(m.name, want.name, sizeof(m.name)) != 0 ||
+		     memcmp(m.lvb, want.lvb, sizeof(m.lvb)) != 0) && s->errors++ == 0)
+			fprintf(stderr, "seed %#llx: node %u: message %u decoded wrong\n",
+				(unsigned long long)seed, s->me.node, m.seq);
 		s->recv = m.seq + 1;
 	}
+	if (off != v->payload_len && s->errors++ == 0)
+		fprintf(stderr, "seed %#llx: node %u: %u of %u payload bytes used\n",
+			(unsigned long long)seed, s->me.node, off, v->payload_len);
 }
 
 /* Deliver to s the frames of in due at now, in a random order among them. */

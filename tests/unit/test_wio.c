@@ -65,6 +65,10 @@
 #define BATCH       64u
 #define OFF_LW      LW_FRAME_L2L4_LEN
 #define OFF_MSGS    (OFF_LW + (int)sizeof(struct lw_frame_hdr))
+/* msg_make's messages on the wire: 56 + a 12-byte name = 72; with the LVB
+   (any seq but 0 makes it nonzero) 56 + 32 + 12 = 100 -> 104. */
+#define WIRE_SEQ0   72
+#define WIRE_LVB    104
 
 /* ---- the world ---------------------------------------------------------- */
 
@@ -1011,7 +1015,7 @@ test_bad_frames(void)
 	INJECT(x, mbuf_bytes(p, junk, sizeof(junk)), LW_FRAME_NOT_IPV4);
 	INJECT(x, mbuf_bytes(p, junk, 10), LW_FRAME_TRUNCATED);
 	len = bad_frame(buf, sizeof(buf), 1, 0, 2, 0, CLUSTER, EPOCH);
-	CU_ASSERT_EQUAL_FATAL(len, LW_FRAME_LEN(1));
+	CU_ASSERT_EQUAL_FATAL(len, LW_FRAME_MIN_LEN + WIRE_LVB);
 	INJECT(x, mbuf_bytes(p, buf, 70), LW_FRAME_TRUNCATED);
 	INJECT(x, mbuf_bytes(p, buf, OFF_LW + 4), LW_FRAME_TRUNCATED);
 
@@ -1066,7 +1070,7 @@ test_bad_frames(void)
 		bad0 = NSUM(&x->n[1], bad_msgs);
 		len = lw_frame_build(buf, sizeof(buf), &s, &d, CLUSTER, EPOCH, 0, UINT32_MAX, 0,
 				     mm, 3);
-		CU_ASSERT_EQUAL_FATAL(len, LW_FRAME_LEN(3));
+		CU_ASSERT_EQUAL_FATAL(len, LW_FRAME_MIN_LEN + WIRE_SEQ0 + 2 * WIRE_LVB);
 		x->want[a1][b0] = 1;
 		x->sent[a1][b0] = 1;
 		CU_ASSERT_EQUAL(rte_ring_enqueue(x->tap.b_rx[0], mbuf_bytes(p, buf, (uint32_t)len)),
@@ -1087,7 +1091,7 @@ test_bad_frames(void)
 		msg_make(&mm, lw_site_id(3, 0), b0, 0);
 		len = lw_frame_build(buf, sizeof(buf), &s, &d, CLUSTER, EPOCH, 0, UINT32_MAX, 0,
 				     &mm, 1);
-		CU_ASSERT_EQUAL_FATAL(len, LW_FRAME_LEN(1));
+		CU_ASSERT_EQUAL_FATAL(len, LW_FRAME_MIN_LEN + WIRE_SEQ0);
 		unk0 = drops_of(&x->n[1], LW_FRAME_UNKNOWN_NODE);
 		CU_ASSERT_EQUAL(rte_ring_enqueue(x->tap.b_rx[0], mbuf_bytes(p, buf, (uint32_t)len)),
 				0);
@@ -1215,7 +1219,7 @@ test_epoch(void)
 	CU_ASSERT(NSUM(&x->n[0], tx_retransmits) > 0);
 	/* a frame of the old epoch is now stale at node 1 too */
 	len = bad_frame(buf, sizeof(buf), 2, 0, 1, 0, CLUSTER, EPOCH);
-	CU_ASSERT_EQUAL_FATAL(len, LW_FRAME_LEN(1));
+	CU_ASSERT_EQUAL_FATAL(len, LW_FRAME_MIN_LEN + WIRE_LVB);
 	CU_ASSERT_EQUAL(rte_ring_enqueue(x->tap.a_rx[0], mbuf_bytes(x->n[1].pool, buf,
 								    (uint32_t)len)), 0);
 	rounds(x, 1);
@@ -1232,7 +1236,8 @@ test_epoch(void)
 static void
 test_epoch_kept(void)
 {
-	struct world *x = world_new("wio_epoch2", &(struct wopts){ .nw = 1 }, seed_base() + 11);
+	struct world *x = world_new("wio_epoch2", &(struct wopts){ .nw = 1, .mpf = 9 },
+				    seed_base() + 11);
 	uint16_t s1 = lw_site_id(1, 0), s2 = lw_site_id(2, 0);
 	struct rte_mbuf *m[8];
 	unsigned int n;

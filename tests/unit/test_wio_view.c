@@ -27,7 +27,9 @@
  * empties it while node 2's traffic goes on; a node forgotten on both
  * sides rejoins with a lower incarnation and is taken); control (payloads
  * each way with their bytes and source node, bad arguments, a full queue,
- * a full receive ring counted).
+ * a full receive ring counted); packing (the default framing puts in each
+ * frame as many messages as fit 1432 bytes of a 1500-byte MTU, encoded
+ * compactly, and they decode to what was sent).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -474,7 +476,7 @@ test_restart(void)
 		mac_of(d.mac, 2);
 		msg_make(&m, a0, b0, 7);
 		len = lw_frame_build(buf, sizeof(buf), &s, &d, CLUSTER, EPOCH, 12345, 0, 0, &m, 1);
-		CU_ASSERT_EQUAL_FATAL(len, LW_FRAME_LEN(1));
+		CU_ASSERT_EQUAL_FATAL(len, LW_FRAME_MIN_LEN + 56);  /* no name, no LVB */
 		st0 = drops(&x->n[1], LW_FRAME_STALE_INC);
 		rep0 = lw_wio_stats(x->n[1].w[0])->stale_replies;
 		struct rte_mbuf *mb = rte_pktmbuf_alloc(x->n[0].pool);
@@ -506,7 +508,7 @@ test_forget(void)
 	uint64_t q;
 
 	/* node 3 never answers: its window fills, its queue grows, 1.0 is busy */
-	for (unsigned int k = 0; k < 4; k++) {
+	for (unsigned int k = 0; k < 6; k++) {
 		for (unsigned int i = 0; i < BATCH; i++)
 			msg_make(&m[i], a0, c0, k * BATCH + i);
 		CU_ASSERT_EQUAL(lw_wio_send(w, m, BATCH, x->now), BATCH);
@@ -523,7 +525,8 @@ test_forget(void)
 	CU_ASSERT_FALSE(lw_wio_idle(w));
 	CU_ASSERT_TRUE(lw_wio_idle(x->n[0].w[1]));
 	q = s->queued;
-	CU_ASSERT_EQUAL(q, 4 * BATCH - 4 * (uint64_t)LW_FRAME_MSGS_PER_MTU(1500));
+	/* 4 frames of 25 messages (56 bytes each: 1400 of the 1432 a frame takes) */
+	CU_ASSERT_EQUAL(q, 6 * BATCH - 4 * (uint64_t)LW_FRAME_MSGS_PER_MTU(1500));
 
 	lw_wio_forget_node(w, 3);
 	CU_ASSERT_EQUAL(s->forgot_msgs, q);
@@ -644,6 +647,85 @@ test_control(void)
 	world_free(x);
 }
 
+/* The wire length of m by the rule of frame.h (not the library's). */
+static uint32_t
+wire_len_rule(const struct lw_msg *m)
+{
+	bool lvb = m->lvbf != 0;
+
+	for (unsigned int k = 0; k < LW_LVB_LEN; k++)
+		lvb = lvb || m->lvb[k] != 0;
+	return (56u + (lvb ? 32u : 0u) + m->namelen + 7u) / 8u * 8u;
+}
+
+/* Default framing: greedy by bytes (1432 per frame), each frame at most 1514. */
+static void
+test_packing(void)
+{
+	enum { N = 60 };
+	struct world *x = world_new("wv_pk", &(struct lw_chan_cfg){ 0 }, 0);
+	uint16_t a0 = lw_site_id(1, 0), b0 = lw_site_id(2, 0);
+	struct lw_frame_expect ex = {
+		.cluster = CLUSTER, .epoch = EPOCH, .base_port = BASE_PORT, .nworkers = NW,
+		.my_node = 2,
+	};
+	struct lw_msg m[N], got;
+	struct rte_mbuf *f[32];
+	unsigned int k, i, next = 0, frames = 0, want_frames = 0;
+	uint32_t fill = 0;
+
+	lw_frame_expect_node(&ex, 1, 1);
+	for (i = 0; i < N; i++) {
+		msg_make(&m[i], a0, b0, i);
+		m[i].namelen = (uint8_t)(i * 7 % (LW_RESNAME_MAXLEN + 1));
+		for (k = 0; k < m[i].namelen; k++)
+			m[i].name[k] = (uint8_t)('a' + (i + k) % 26);
+		if (i % 3 == 0)
+			m[i].lvb[i % LW_LVB_LEN] = (uint8_t)(i + 1);
+		if (i % 5 == 0)
+			m[i].lvbf = LW_MSG_LVB_INVALID;
+		/* the frames a greedy packer makes */
+		if (i == 0 || fill + wire_len_rule(&m[i]) > 1432) {
+			want_frames++;
+			fill = 0;
+		}
+		fill += wire_len_rule(&m[i]);
+	}
+	x->sent[a0][b0] = N;
+	CU_ASSERT_EQUAL(lw_wio_send(x->n[0].w[0], m, N, x->now), N);
+	lw_wio_flush(x->n[0].w[0], x->now);
+	k = rte_ring_dequeue_burst(x->tap.a_tx[0], (void **)f, 32, NULL);
+	for (unsigned int j = 0; j < k; j++) {
+		const uint8_t *p = rte_pktmbuf_mtod(f[j], const uint8_t *);
+		struct lw_frame_view v;
+		uint32_t off = 0, bytes = 0;
+
+		LWT_CHECK(f[j]->data_len <= 1514, "frame %u: %u bytes", j, f[j]->data_len);
+		CU_ASSERT_EQUAL_FATAL(lw_frame_parse(p, f[j]->data_len, &ex, &v), 0);
+		frames += v.nmsgs > 0;
+		for (i = 0; i < v.nmsgs && next < N; i++, next++) {
+			CU_ASSERT_EQUAL_FATAL(lw_frame_msg_next(&v, &off, &got), 0);
+			LWT_CHECK(memcmp(&got, &m[next], sizeof(got)) == 0, "message %u differs",
+				  next);
+			bytes += wire_len_rule(&m[next]);
+		}
+		CU_ASSERT_EQUAL(v.payload_len, bytes);
+		CU_ASSERT_EQUAL(f[j]->data_len, (uint32_t)LW_FRAME_MIN_LEN + bytes);
+		if (v.nmsgs > 0 && next < N)      /* the next message did not fit */
+			LWT_CHECK(bytes + wire_len_rule(&m[next]) > 1432, "frame %u: %u bytes, "
+				  "message %u would fit", j, bytes, next);
+		CU_ASSERT_EQUAL(rte_ring_enqueue(x->tap.b_rx[0], f[j]), 0);
+	}
+	CU_ASSERT_EQUAL(next, N);
+	LWT_CHECK(frames == want_frames && frames >= 3, "%u frames, want %u", frames,
+		  want_frames);
+	CU_ASSERT_EQUAL(lw_wio_stats(x->n[0].w[0])->tx_data, frames);
+	CU_ASSERT_TRUE(run_to_end(x, 20000));
+	CU_ASSERT_EQUAL(x->got[a0][b0], N);
+	CU_ASSERT_EQUAL(x->errors, 0);
+	world_free(x);
+}
+
 /* rx_loss_ppm drops received frames; the channels still deliver all, once, in order. */
 static void
 test_loss(void)
@@ -688,6 +770,7 @@ main(int argc, char **argv)
 		  "forget", test_forget,
 		  "control", test_control,
 		  "loss", test_loss,
+		  "packing", test_packing,
 		  NULL);
 	return lwt_run();
 }
