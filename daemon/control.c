@@ -171,7 +171,7 @@ members_update(struct lw_node *n, uint64_t now)
 /*
  * The control thread renews the lease: starved by busy workers on a shared
  * machine for a lease's length, the node would fence itself though nothing
- * failed. A real-time priority (it sleeps 1 ms per round, so it takes
+ * failed. A real-time priority (it waits 1 to 5 ms between rounds, so it takes
  * little) keeps it on time; without the right to it, say so and go on.
  */
 static void
