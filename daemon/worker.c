@@ -16,12 +16,15 @@
  *   0. orders from control (view.c): fence, views to apply, the lease;
  *   5. a request from the telemetry thread, heartbeats asked by control;
  *   6. idle handling: busy mode spins; adaptive mode pauses after a few
- *      empty iterations and sleeps (up to 100 us, never past a deadline)
- *      after longer idleness, so several daemons can share a few cores.
+ *      empty iterations, yields the core every IDLE_YIELD of them, and
+ *      sleeps (up to 100 us, never past a deadline) after longer
+ *      idleness, so several daemons can share a few cores.
  * Nothing in the loop allocates (beyond first contact with a site and
- * queue growth), locks, logs or makes a syscall, except the adaptive sleep.
+ * queue growth), locks, logs or makes a syscall, except the adaptive
+ * yield and sleep (only when idle).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +38,7 @@
 #include "node.h"
 
 #define IDLE_PAUSE   64u         /* empty iterations before pausing */
+#define IDLE_YIELD   64u         /* yield the core every this many empty iterations */
 #define IDLE_SLEEP_NS 500000u    /* idle this long before sleeping */
 #define SLEEP_MAX_NS 100000u
 #define STATS_NS     2000000u    /* refresh the stats snapshot every 2 ms */
@@ -199,7 +203,15 @@ idle_wait(struct lw_worker *w, unsigned int idle, uint64_t now)
 	 * went to sleep too, and each sleep added ~300 us to the ops in flight.
 	 */
 	if (now - idle_since < IDLE_SLEEP_NS) {
-		rte_pause();
+		/*
+		 * With more runnable threads than cores (several daemons and
+		 * their clients on a small machine), the thread we wait for may
+		 * be the one waiting for this core: give it up now and then.
+		 */
+		if (idle % IDLE_YIELD == 0)
+			sched_yield();
+		else
+			rte_pause();
 		return;
 	}
 	dl = RTE_MIN(lw_site_next_deadline(w->site), lw_wio_next_deadline(w->wio));
