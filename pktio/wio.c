@@ -966,7 +966,6 @@ deliver(struct lw_wio *w, const struct lw_frame_view *v, uint16_t src, struct lw
 	unsigned int i, k = 0;
 	uint32_t off = 0;        /* the cursor in the frame's messages */
 
-	lw_msg_count_rx(&w->st.msgs, v);
 	for (i = 0; i < v->nmsgs; i++) {
 		struct lw_msg *m = lw_msgbuf_push(in);
 
@@ -979,6 +978,8 @@ deliver(struct lw_wio *w, const struct lw_frame_view *v, uint16_t src, struct lw
 			w->st.bad_msgs++;
 			break;
 		}
+		/* counted here, not by a second walk of the frame (lw_msg_count_rx) */
+		w->st.msgs.rx[m->h.type < LW_MSG_NTYPES ? m->h.type : 0]++;
 		if (m->h.src != src || m->h.dst != w->self) {
 			in->n--;
 			w->st.bad_msgs++;

@@ -19,15 +19,9 @@ cluster=$root/scripts/cluster.sh
 dir=$(mktemp -d "${LW_TEST_TMP:-/tmp/lwcli}-XXXXXX")
 fail=0
 
-cleanup() {
-	"$cluster" stop --dir "$dir" >/dev/null 2>&1 || true
-	if [ "$fail" -eq 0 ]; then
-		rm -rf "$dir"
-	else
-		echo "run_clients: files kept in $dir"
-	fi
-}
-trap cleanup EXIT
+# shellcheck source=lib.sh
+. "$root/tests/cluster/lib.sh"
+trap 'stop_cluster run_clients' EXIT
 trap 'fail=1; exit 1' INT TERM
 
 "$cluster" start --nodes "$nodes" --dir "$dir" --build "$build" --timeout 30 >"$dir/start.out" ||
