@@ -160,6 +160,7 @@ mres_get(struct lw_site *s, const struct lw_msg *m, uint64_t hash)
 	/* a lost master may have had a newer value: none is known until written */
 	r->lvb_valid = !bit_get(s->rec.lvb_lost, lw_bucket_of(hash));
 	r->rebuilt = 0;
+	r->lvb_given = 0;
 	r->lvbseq = 0;
 	memset(r->lvb, 0, sizeof(r->lvb));
 	lw_lockq_init(&r->q);
@@ -243,6 +244,8 @@ reply(struct lw_site *s, int type, const struct lw_mhold *h)
 	return m;
 }
 
+static void relax_basts(struct lw_site *s, struct lw_mres *r);
+
 static void
 on_granted(void *ctx, struct lw_qent *q, int prev)
 {
@@ -253,6 +256,12 @@ on_granted(void *ctx, struct lw_qent *q, int prev)
 	(void)prev;
 	h->seq++;
 	h->sent_target = LW_LOCK_IV;	/* the site drops what it owed on a GRANT */
+	/*
+	 * Granted its ALT mode, the request no longer waits for the mode it
+	 * asked: holders BASTed for that mode may owe less, or nothing.
+	 */
+	if (q->sbflags & LW_SBF_ALTMODE)
+		relax_basts(s, h->res);
 	m = reply(s, LW_MSG_GRANT, h);
 	if (m == NULL)
 		return;
@@ -747,6 +756,36 @@ lw_master_reset(struct lw_site *s)
 }
 
 /*
+ * A DOWNGRADE kept for a frozen bucket, from a site lost since: it was sent
+ * before the loss, so the value it carries counts (the last writer handed
+ * it over: resume keeps it), and a holding it gave up below PW is no
+ * writer's any more (the purge would take the value with it). Nothing is
+ * granted: the bucket is frozen.
+ */
+void
+lw_master_absorb_lost(struct lw_site *s, const struct lw_msg *m)
+{
+	struct lw_mhold *h = holding_of(s, m);
+	struct lw_mres *r;
+
+	if (m->h.type != LW_MSG_DOWNGRADE || h == NULL || h->q.grmode == LW_LOCK_IV)
+		return;
+	r = h->res;
+	if (h->q.grmode >= LW_LOCK_PW && (m->lvbf & (LW_MSG_LVB_PRESENT | LW_MSG_LVB_INVALID)) &&
+	    m->lvbseq > r->lvbseq) {
+		r->lvb_valid = !(m->lvbf & LW_MSG_LVB_INVALID);
+		memcpy(r->lvb, m->lvb, LW_LVB_LEN);
+		r->lvbseq = m->lvbseq;
+		r->lvb_given = r->rebuilt;
+	}
+	if (m->seq != h->seq || m->mode >= LW_LOCK_PW || h->q.state != LW_QS_GRANTED)
+		return;
+	lw_lockq_remove(&r->q, &h->q);
+	hold_free(s, h);
+	s->rec.ri.purged++;
+}
+
+/*
  * Frozen buckets resume: a rebuilt LVB stays valid only if some site holds
  * CW, PR, PW or EX (no writer could have run since that site's grant);
  * then what is grantable is granted.
@@ -763,11 +802,12 @@ lw_master_resume(struct lw_site *s, const uint64_t *buckets)
 		if (r->rebuilt) {
 			for (const struct lw_mhold *h = r->holders; h != NULL; h = h->next)
 				holds |= h->q.grmode >= LW_LOCK_CW;
-			if (!holds && r->lvb_valid) {
+			if (!holds && !r->lvb_given && r->lvb_valid) {
 				r->lvb_valid = 0;
 				s->rec.ri.lvb_invalidated++;
 			}
 			r->rebuilt = 0;
+			r->lvb_given = 0;
 		}
 		lw_lockq_grant_pending(&r->q, &master_qops, s);
 	}

@@ -664,6 +664,12 @@ apply_view(struct lw_site *s, const struct lw_view_change *vc)
 	count_frozen(rc);
 	filter_moved_out(s, o->moved_out);
 	lw_master_drop_lost(s, rc->lost, false);
+	for (uint32_t i = 0; i < rc->frozenq.n; i++) {
+		const struct lw_msg *k = &rc->frozenq.m[i];
+
+		if (k->h.src < LW_SITE_IDS && bit_get(rc->lost, k->h.src))
+			lw_master_absorb_lost(s, k);
+	}
 	filter_kept(s, &rc->frozenq, true);
 	filter_kept(s, &rc->futureq, false);
 	rejoined(s);

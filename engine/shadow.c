@@ -215,8 +215,21 @@ apply_bast(struct lw_site *s, struct lw_engine *e, struct lw_res *r)
 	notify_holders(e, r, target);
 	update_ceiling(e, r);
 	join = lw_lockq_granted_join(&r->q);
-	if (join != LW_LOCK_IV && !lw_mode_covers(target, join))
-		return;		/* local holders first */
+	if (join != LW_LOCK_IV && !lw_mode_covers(target, join)) {
+		/*
+		 * Local holders first, but what none of them holds goes back
+		 * now. The master judges a conversion of ours by the converting
+		 * lock's own mode (dlmode), and may queue it behind a request
+		 * only the cached excess blocks: kept, that excess would wait
+		 * for the conversion and the conversion for it. The master
+		 * BASTs again for what is still owed.
+		 */
+		if (join == r->held)
+			return;
+		r->bast_target = LW_LOCK_IV;
+		send_downgrade(s, e, r, join);
+		return;
+	}
 	mode = target;
 	if (!r->inflight && r->q.nconvert == 0 && r->q.nwait == 0 &&
 	    (join == LW_LOCK_IV || join == LW_LOCK_NL))

@@ -30,6 +30,7 @@ struct lw_mres {
 	uint8_t  on_idle;
 	uint8_t  lvb_valid;
 	uint8_t  rebuilt;             /* made by a REPORT: its LVB is decided at resume */
+	uint8_t  lvb_given;           /* rebuilt: its last writer, since lost, gave the value back */
 	uint32_t nholders;
 	uint32_t lvbseq;
 	uint8_t  name[LW_RESNAME_MAXLEN];
@@ -142,6 +143,7 @@ void lw_master_drop_lost(struct lw_site *s, const uint64_t *lost, bool granted);
 void lw_master_drop_buckets(struct lw_site *s, const uint64_t *buckets);
 void lw_master_hand_over(struct lw_site *s, const uint64_t *buckets);
 void lw_master_resume(struct lw_site *s, const uint64_t *buckets);
+void lw_master_absorb_lost(struct lw_site *s, const struct lw_msg *m);
 void lw_master_reset(struct lw_site *s);
 
 /* shadow.c */

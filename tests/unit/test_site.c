@@ -245,6 +245,148 @@ test_conversion_deadlock_between_sites(void)
 	net_fini(3);
 }
 
+/*
+ * A site caches more than its local locks hold (PR, its one lock CR) and
+ * owes a downgrade to NL that the lock keeps from happening. It gives back
+ * what no local lock holds (PR down to CR) at once: the master judges the
+ * site's later conversion by that lock's CR, and queues it behind another
+ * site's NL -> PW that only the cached PR blocks. Waiting for the local
+ * lock instead would leave both conversions queued for ever.
+ */
+static void
+test_bast_gives_back_unused_part(void)
+{
+	uint64_t c[12];
+	const char *r;
+	int x, y, a, b, z;
+
+	net_init(3);
+	r = name_mastered_by(2);
+	x = req(0, LW_REQ_LOCK, r, LW_LOCK_PR, 0, 0, NULL, &c[0]);
+	settle();
+	EXPECT_STATUS(c[0], 0, LW_LOCK_PR);
+	req(0, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)x, NULL, &c[1]);
+	y = req(0, LW_REQ_LOCK, r, LW_LOCK_CR, 0, 0, NULL, &c[2]);
+	EXPECT_STATUS(c[2], 0, LW_LOCK_CR);              /* under the cached PR */
+	a = req(1, LW_REQ_LOCK, r, LW_LOCK_PR, 0, 0, NULL, &c[3]);
+	settle();
+	EXPECT_STATUS(c[3], 0, LW_LOCK_PR);
+	b = req(1, LW_REQ_LOCK, r, LW_LOCK_PW, 0, 0, NULL, &c[4]);   /* waits for a */
+	z = req(2, LW_REQ_LOCK, r, LW_LOCK_EX, 0, 0, NULL, &c[5]);   /* BASTs: NL */
+	settle();
+	CU_ASSERT_PTR_NULL(completion(c[4]));
+	CU_ASSERT_PTR_NULL(completion(c[5]));
+	CU_ASSERT_EQUAL(lw_site_held(N.site[0], N.lsid[0], r, strlen(r)), LW_LOCK_CR);
+	/* site 1 gives way to NL and converts to PW, which CR does not block */
+	req(1, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)a, NULL, &c[6]);
+	settle();
+	EXPECT_STATUS(c[4], 0, LW_LOCK_PW);
+	/* site 0's conversion queues behind site 1's PW, and is granted after it */
+	req(0, LW_REQ_LOCK, NULL, LW_LOCK_EX, LW_LKF_CONVERT | LW_LKF_QUECVT, (uint32_t)y,
+	    NULL, &c[7]);
+	settle();
+	CU_ASSERT_PTR_NULL(completion(c[7]));
+	req(1, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)b, NULL, &c[8]);
+	settle();
+	EXPECT_STATUS(c[7], 0, LW_LOCK_EX);
+	CU_ASSERT_PTR_NULL(completion(c[5]));
+	req(0, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)y, NULL, &c[9]);
+	settle();
+	EXPECT_STATUS(c[5], 0, LW_LOCK_EX);
+	req(2, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)z, NULL, &c[10]);
+	settle();
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(lw_site_check(N.site[i]), 0);
+	net_fini(3);
+}
+
+/*
+ * The same, with the conversion asked before the other site gives way: it
+ * queues behind nothing, and the cached part still goes back at once.
+ */
+static void
+test_bast_gives_back_before_conversion(void)
+{
+	uint64_t c[12];
+	const char *r;
+	int x, y, a, b, z;
+
+	net_init(3);
+	r = name_mastered_by(2);
+	x = req(0, LW_REQ_LOCK, r, LW_LOCK_PR, 0, 0, NULL, &c[0]);
+	settle();
+	req(0, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)x, NULL, &c[1]);
+	y = req(0, LW_REQ_LOCK, r, LW_LOCK_CR, 0, 0, NULL, &c[2]);
+	a = req(1, LW_REQ_LOCK, r, LW_LOCK_PR, 0, 0, NULL, &c[3]);
+	settle();
+	b = req(1, LW_REQ_LOCK, r, LW_LOCK_PW, 0, 0, NULL, &c[4]);
+	z = req(2, LW_REQ_LOCK, r, LW_LOCK_EX, 0, 0, NULL, &c[5]);
+	req(1, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)a, NULL, &c[6]);
+	req(0, LW_REQ_LOCK, NULL, LW_LOCK_EX, LW_LKF_CONVERT | LW_LKF_QUECVT, (uint32_t)y,
+	    NULL, &c[7]);
+	settle();
+	/* whichever of PW and EX the master grants first, the other follows */
+	if (completion(c[4]) != NULL) {
+		EXPECT_STATUS(c[4], 0, LW_LOCK_PW);
+		req(1, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)b, NULL, &c[8]);
+		settle();
+		EXPECT_STATUS(c[7], 0, LW_LOCK_EX);
+		req(0, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)y, NULL, &c[9]);
+	} else {
+		EXPECT_STATUS(c[7], 0, LW_LOCK_EX);
+		req(0, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)y, NULL, &c[9]);
+		settle();
+		EXPECT_STATUS(c[4], 0, LW_LOCK_PW);
+		req(1, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)b, NULL, &c[8]);
+	}
+	settle();
+	EXPECT_STATUS(c[5], 0, LW_LOCK_EX);
+	req(2, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)z, NULL, &c[10]);
+	settle();
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(lw_site_check(N.site[i]), 0);
+	net_fini(3);
+}
+
+/*
+ * A request granted its ALT mode no longer waits for the mode that BASTed
+ * the holders: a holder told to go down for it owes nothing now, and its
+ * site grants again what it holds.
+ */
+static void
+test_alt_grant_relaxes_bast(void)
+{
+	uint64_t c[8];
+	const char *r;
+	int x, w, y, z;
+
+	net_init(3);
+	r = name_mastered_by(2);
+	x = req(0, LW_REQ_LOCK, r, LW_LOCK_CR, 0, 0, NULL, &c[0]);
+	w = req(2, LW_REQ_LOCK, r, LW_LOCK_PW, 0, 0, NULL, &c[1]);
+	settle();
+	EXPECT_STATUS(c[0], 0, LW_LOCK_CR);
+	EXPECT_STATUS(c[1], 0, LW_LOCK_PW);
+	y = req(1, LW_REQ_LOCK, r, LW_LOCK_EX, LW_LKF_ALTPR, 0, NULL, &c[2]);
+	settle();
+	CU_ASSERT_PTR_NULL(completion(c[2]));
+	/* x (site 0) and w (site 2) hear of EX: both are the first lock of their site, one id */
+	CU_ASSERT_EQUAL(blocking_of((uint32_t)x), 2);
+	req(2, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)w, NULL, &c[3]);
+	settle();
+	EXPECT_STATUS(c[2], 0, LW_LOCK_PR);                /* the ALT mode */
+	CU_ASSERT(completion(c[2])->sbflags & LW_SBF_ALTMODE);
+	z = req(0, LW_REQ_LOCK, r, LW_LOCK_CR, 0, 0, NULL, &c[4]);
+	EXPECT_STATUS(c[4], 0, LW_LOCK_CR);                /* at once, no message */
+	req(0, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)z, NULL, &c[5]);
+	req(0, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)x, NULL, &c[6]);
+	req(1, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)y, NULL, &c[7]);
+	settle();
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(lw_site_check(N.site[i]), 0);
+	net_fini(3);
+}
+
 static void
 test_convdeadlk_demotes_between_sites(void)
 {
@@ -632,6 +774,9 @@ main(int argc, char **argv)
 		  "lvb_through_master", test_lvb_through_master,
 		  "conversion_deadlock_between_sites", test_conversion_deadlock_between_sites,
 		  "convdeadlk_demotes_between_sites", test_convdeadlk_demotes_between_sites,
+		  "bast_gives_back_unused_part", test_bast_gives_back_unused_part,
+		  "bast_gives_back_before_conversion", test_bast_gives_back_before_conversion,
+		  "alt_grant_relaxes_bast", test_alt_grant_relaxes_bast,
 		  "cancel_at_master", test_cancel_at_master,
 		  "cancel_then_convert_elsewhere", test_cancel_then_convert_elsewhere,
 		  "timeout_then_convert_elsewhere", test_timeout_then_convert_elsewhere,
