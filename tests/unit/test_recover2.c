@@ -2,16 +2,19 @@
 /*
  * test_recover2.c — cancels whose COMPLETE waits for the master, a head
  * conversion asked again after a DENY -EDEADLK, and the LVB of a resource
- * in a bucket whose master was lost, on the three hand-wired sites of
+ * in a bucket whose master was lost (also when its last writer is lost
+ * too before the bucket resumes), on the three hand-wired sites of
  * site_net.h (nodes 1..3, worker 0).
  *
  * DESIGN
  * Each test drives the sites step by step: requests with req(), messages
  * with settle() (or settle_live(), which drops what goes to or comes from
- * a dead site), views with view_without() (a lost node's buckets go to
- * node 1). Checks are on the COMPLETEs the clients get and on return codes.
+ * a dead site), views with view_without() or view_lost() (a lost node's
+ * buckets go to node 1). Checks are on the COMPLETEs the clients get, on
+ * return codes, and on what lw_site_res_info and lw_site_rec_info show.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lwt.h"
@@ -101,6 +104,60 @@ static void
 view_without(int node, uint64_t fence_until)
 {
 	view_at(2, node, node, fence_until);
+}
+
+/*
+ * View `epoch`: `lost` is lost and dead from now on; every dead node's
+ * buckets are at node 1, and only live nodes are members.
+ */
+static void
+view_lost(uint32_t epoch, int lost, uint64_t fence_until)
+{
+	uint16_t ids[NSITES];
+	uint8_t owner[256];
+	uint64_t members[4] = { 0 };
+	struct lw_map m;
+	struct lw_view_change vc = { .map = &m, .fence_until = fence_until };
+
+	dead[lost - 1] = true;
+	vc.lost[0] = 1ull << lost;
+	for (int i = 0; i < 256; i++)
+		owner[i] = (uint8_t)i;
+	for (int i = 0; i < NSITES; i++) {
+		ids[i] = lw_site_self(N.site[i]);
+		if (dead[i])
+			owner[i + 1] = 1;
+		else
+			members[0] |= 1ull << (i + 1);
+	}
+	CU_ASSERT_EQUAL_FATAL(lw_map_from_owners(&m, epoch, ids, NSITES, owner, members), 0);
+	for (int i = 0; i < NSITES; i++) {
+		if (dead[i])
+			continue;
+		N.now += 1000;
+		CU_ASSERT_EQUAL(lw_site_view_change(N.site[i], &vc, N.now, &N.out[i]), 0);
+		collect(i);
+	}
+	settle_live();
+}
+
+/* The k-th name (from 0) whose master is site m before any view change. */
+static void
+name_at(int m, unsigned int k, char *buf, size_t len)
+{
+	uint16_t ids[NSITES];
+	uint32_t gid = lw_ls_gid("ls", 2);
+	struct lw_map map;
+
+	for (int i = 0; i < NSITES; i++)
+		ids[i] = lw_site_self(N.site[i]);
+	CU_ASSERT_EQUAL_FATAL(lw_map_static(&map, 1, ids, NSITES), 0);
+	for (unsigned int j = 0;; j++) {
+		snprintf(buf, len, "nm%u", j);
+		if (map.bucket[lw_bucket_of(lw_res_hash(gid, buf, strlen(buf)))] == ids[m] &&
+		    k-- == 0)
+			return;
+	}
 }
 
 /*
@@ -404,6 +461,171 @@ test_born_fenced_lvb_valid(void)
 	memset(dead, 0, sizeof(dead));
 }
 
+/* What node 2, the last writer of r, did before it was lost too. */
+enum last_write {
+	GAVE_BACK,      /* wrote, unlocked, gave PW back: the DOWNGRADE waits, frozen */
+	CACHED,         /* wrote, unlocked, still caches PW: nothing sent */
+	HOLDING,        /* still holds its PW lock: nothing written */
+};
+
+static struct lw_res_info info;
+
+/*
+ * Node 3 masters r; node 2 holds PW on it. Node 3 is lost: r's bucket goes
+ * to node 1, frozen until `fence`, where node 2's REPORT rebuilds its PW.
+ * Node 2 then does `how` and is lost as well, before the bucket resumes.
+ * After the resume a reader at node 1 gets the value node 2 wrote when
+ * the DOWNGRADE carrying it reached node 1 (GAVE_BACK), and a value not
+ * valid when node 2's writes were lost with it (CACHED, HOLDING).
+ * Returns the reader's COMPLETE.
+ */
+static const struct lw_event *
+lost_writer(enum last_write how, const uint8_t *v)
+{
+	char r[16], a[16], b[16];
+	struct lw_rec_info ri;
+	struct lw_site_stats st;
+	uint64_t c[8], fence;
+	uint64_t tx0;
+	int l;
+
+	memset(dead, 0, sizeof(dead));
+	net_max_res = 2;                /* node 2's third resource evicts an idle one */
+	net_init(NSITES);
+	net_max_res = 256;
+	snprintf(r, sizeof(r), "%s", name_mastered_by(2));
+	name_at(1, 0, a, sizeof(a));
+	name_at(1, 1, b, sizeof(b));
+	l = req(1, LW_REQ_LOCK, r, LW_LOCK_PW, LW_LKF_VALBLK, 0, NULL, &c[0]);
+	settle();
+	EXPECT_STATUS(c[0], 0, LW_LOCK_PW);
+	CU_ASSERT_FALSE(completion(c[0])->sbflags & LW_SBF_VALNOTVALID);
+
+	fence = N.now + 10000000;
+	view_lost(2, 3, fence);
+	/* node 1 froze r's bucket and rebuilt node 2's PW from its REPORT */
+	lw_site_rec_info(N.site[0], &ri);
+	CU_ASSERT_EQUAL(ri.phase, LW_REC_FENCE);
+	CU_ASSERT(ri.frozen_buckets > 0);
+	CU_ASSERT_EQUAL(ri.kept_msgs, 0);
+	CU_ASSERT_EQUAL_FATAL(lw_site_res_info(N.site[0], N.lsid[0], r, strlen(r), &info), 0);
+	CU_ASSERT(info.where & LW_RES_MASTER);
+	CU_ASSERT_EQUAL_FATAL(info.nholders_listed, 1);
+	CU_ASSERT_EQUAL(info.holders[0].site, lw_site_self(N.site[1]));
+	CU_ASSERT_EQUAL(info.holders[0].grmode, LW_LOCK_PW);
+
+	if (how != HOLDING) {
+		req(1, LW_REQ_UNLOCK, NULL, 0, LW_LKF_VALBLK, (uint32_t)l, v, &c[1]);
+		settle_live();
+		EXPECT_STATUS(c[1], LW_EUNLOCK, LW_LOCK_IV);
+		CU_ASSERT_EQUAL(lw_site_held(N.site[1], N.lsid[1], r, strlen(r)), LW_LOCK_PW);
+	}
+	if (how == GAVE_BACK) {
+		lw_site_get_stats(N.site[1], &st);
+		tx0 = st.tx[LW_MSG_DOWNGRADE];
+		/* two locks at node 2's own buckets: the second takes r's record */
+		req(1, LW_REQ_LOCK, a, LW_LOCK_EX, 0, 0, NULL, &c[2]);
+		settle_live();
+		EXPECT_STATUS(c[2], 0, LW_LOCK_EX);
+		req(1, LW_REQ_LOCK, b, LW_LOCK_EX, 0, 0, NULL, &c[3]);
+		settle_live();
+		EXPECT_STATUS(c[3], 0, LW_LOCK_EX);
+		CU_ASSERT_EQUAL(lw_site_held(N.site[1], N.lsid[1], r, strlen(r)), LW_LOCK_IV);
+		lw_site_get_stats(N.site[1], &st);
+		CU_ASSERT_EQUAL(st.tx[LW_MSG_DOWNGRADE], tx0 + 1);
+		/* kept at node 1, the bucket still frozen: the holding is still PW */
+		lw_site_rec_info(N.site[0], &ri);
+		CU_ASSERT_EQUAL(ri.phase, LW_REC_FENCE);
+		CU_ASSERT_EQUAL(ri.kept_msgs, 1);
+		CU_ASSERT_EQUAL_FATAL(lw_site_res_info(N.site[0], N.lsid[0], r, strlen(r), &info),
+				      0);
+		CU_ASSERT_EQUAL(info.nholders_listed, 1);
+		CU_ASSERT_EQUAL(info.holders[0].grmode, LW_LOCK_PW);
+	}
+
+	/* node 2 is lost too: node 1 alone, r's bucket still frozen until fence */
+	view_lost(3, 2, fence);
+	lw_site_rec_info(N.site[0], &ri);
+	CU_ASSERT_EQUAL(ri.epoch, 3);
+	CU_ASSERT_EQUAL(ri.phase, LW_REC_FENCE);
+	CU_ASSERT_EQUAL(ri.kept_msgs, 0);
+	CU_ASSERT_EQUAL_FATAL(lw_site_res_info(N.site[0], N.lsid[0], r, strlen(r), &info), 0);
+	if (how == GAVE_BACK) {
+		/* the kept DOWNGRADE counted: node 2 holds nothing, its value is r's */
+		CU_ASSERT_EQUAL(info.nholders_listed, 0);
+		CU_ASSERT(info.m_lvb_valid);
+		CU_ASSERT_EQUAL(memcmp(info.m_lvb, v, LW_LVB_LEN), 0);
+	} else {
+		/* node 2's PW goes at fence time, with its writes */
+		CU_ASSERT_EQUAL(info.nholders_listed, 1);
+	}
+	tick_live(fence);
+	tick_live(fence + 1000);
+	lw_site_rec_info(N.site[0], &ri);
+	CU_ASSERT_EQUAL(ri.phase, LW_REC_STABLE);
+	CU_ASSERT_EQUAL(ri.frozen_buckets, 0);
+	CU_ASSERT_EQUAL(ri.lvb_invalidated, how == GAVE_BACK ? 0 : 1);
+
+	/* a reader at node 1, the one survivor */
+	req(0, LW_REQ_LOCK, r, LW_LOCK_PR, LW_LKF_VALBLK, 0, NULL, &c[4]);
+	settle_live();
+	EXPECT_STATUS(c[4], 0, LW_LOCK_PR);
+	CU_ASSERT(completion(c[4])->has_lvb);
+	CU_ASSERT_EQUAL(lw_site_check(N.site[0]), 0);
+	return completion(c[4]);
+}
+
+static void
+lost_writer_fini(void)
+{
+	for (int i = 0; i < NSITES; i++) {
+		lw_site_free(N.site[i]);
+		lw_site_out_fini(&N.out[i]);
+	}
+	memset(dead, 0, sizeof(dead));
+}
+
+/*
+ * Node 2 wrote r and gave PW back; the DOWNGRADE was kept at node 1 for
+ * the frozen bucket when node 2 was lost. It was sent before the loss:
+ * the value counts, and the reader gets it, valid.
+ */
+static void
+test_lost_writer_gave_back_value(void)
+{
+	const uint8_t v[LW_LVB_LEN] = "written by node 2";
+	const struct lw_event *ev;
+
+	ev = lost_writer(GAVE_BACK, v);
+	CU_ASSERT_FALSE(ev->sbflags & LW_SBF_VALNOTVALID);
+	CU_ASSERT_EQUAL(memcmp(ev->lvb, v, LW_LVB_LEN), 0);
+	lost_writer_fini();
+}
+
+/* Node 2 wrote r but still cached PW when it was lost: the value is gone. */
+static void
+test_lost_writer_cached_value_lost(void)
+{
+	const uint8_t v[LW_LVB_LEN] = "written by node 2";
+	const struct lw_event *ev;
+
+	ev = lost_writer(CACHED, v);
+	CU_ASSERT(ev->sbflags & LW_SBF_VALNOTVALID);
+	lost_writer_fini();
+}
+
+/* Node 2 still held its PW lock when it was lost: it may have written. */
+static void
+test_lost_writer_holding_value_lost(void)
+{
+	const uint8_t v[LW_LVB_LEN] = "never written";
+	const struct lw_event *ev;
+
+	ev = lost_writer(HOLDING, v);
+	CU_ASSERT(ev->sbflags & LW_SBF_VALNOTVALID);
+	lost_writer_fini();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -416,6 +638,9 @@ main(int argc, char **argv)
 		  "lost_master_unreported_lvb", test_lost_master_unreported_lvb,
 		  "born_fenced_lvb_valid", test_born_fenced_lvb_valid,
 		  "fenced_copy_is_not_newer", test_fenced_copy_is_not_newer,
+		  "lost_writer_gave_back_value", test_lost_writer_gave_back_value,
+		  "lost_writer_cached_value_lost", test_lost_writer_cached_value_lost,
+		  "lost_writer_holding_value_lost", test_lost_writer_holding_value_lost,
 		  NULL);
 	return lwt_run();
 }
