@@ -503,6 +503,11 @@ cmd_kill() {
 		sleep 0.05
 	done
 	node_pid "$k" >/dev/null && die "node $k (pid $pid) is still there after SIGKILL"
+	# gone from /proc (or a zombie) before its runner writes how it ended
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$DIR/node$k.exit" ] && break
+		sleep 0.05
+	done
 	say "node $k killed (SIGKILL, pid $pid)"
 }
 
