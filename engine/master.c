@@ -469,6 +469,21 @@ holding_of(struct lw_site *s, const struct lw_msg *m)
 	return r != NULL ? hold_find(r, m->h.src) : NULL;
 }
 
+/* The value a DOWNGRADE from PW or EX carries, if newer than ours: true if taken. */
+static bool
+take_writer_lvb(struct lw_mhold *h, const struct lw_msg *m)
+{
+	struct lw_mres *r = h->res;
+
+	if (h->q.grmode < LW_LOCK_PW || !(m->lvbf & (LW_MSG_LVB_PRESENT | LW_MSG_LVB_INVALID)) ||
+	    m->lvbseq <= r->lvbseq)
+		return false;
+	r->lvb_valid = !(m->lvbf & LW_MSG_LVB_INVALID);
+	memcpy(r->lvb, m->lvb, LW_LVB_LEN);
+	r->lvbseq = m->lvbseq;
+	return true;
+}
+
 static void
 receive_downgrade(struct lw_site *s, const struct lw_msg *m)
 {
@@ -481,12 +496,7 @@ receive_downgrade(struct lw_site *s, const struct lw_msg *m)
 	}
 	r = h->res;
 	/* A writer's value counts even when the DOWNGRADE crossed a GRANT. */
-	if (h->q.grmode >= LW_LOCK_PW && (m->lvbf & (LW_MSG_LVB_PRESENT | LW_MSG_LVB_INVALID)) &&
-	    m->lvbseq > r->lvbseq) {
-		r->lvb_valid = !(m->lvbf & LW_MSG_LVB_INVALID);
-		memcpy(r->lvb, m->lvb, LW_LVB_LEN);
-		r->lvbseq = m->lvbseq;
-	}
+	take_writer_lvb(h, m);
 	if (m->seq != h->seq) {
 		s->st.drops_stale++;	/* it crossed a GRANT, which supersedes it */
 		return;
@@ -771,13 +781,8 @@ lw_master_absorb_lost(struct lw_site *s, const struct lw_msg *m)
 	if (m->h.type != LW_MSG_DOWNGRADE || h == NULL || h->q.grmode == LW_LOCK_IV)
 		return;
 	r = h->res;
-	if (h->q.grmode >= LW_LOCK_PW && (m->lvbf & (LW_MSG_LVB_PRESENT | LW_MSG_LVB_INVALID)) &&
-	    m->lvbseq > r->lvbseq) {
-		r->lvb_valid = !(m->lvbf & LW_MSG_LVB_INVALID);
-		memcpy(r->lvb, m->lvb, LW_LVB_LEN);
-		r->lvbseq = m->lvbseq;
+	if (take_writer_lvb(h, m))
 		r->lvb_given = r->rebuilt;
-	}
 	if (m->seq != h->seq || m->mode >= LW_LOCK_PW || h->q.state != LW_QS_GRANTED)
 		return;
 	lw_lockq_remove(&r->q, &h->q);

@@ -594,7 +594,7 @@ lw_msg_count_rx(struct lw_msg_counters *c, const struct lw_frame_view *v)
 		if (len < 0)
 			break;         /* not from lw_frame_parse: count what is valid */
 		t = msg_type_at(v->msgs + off);
-		c->rx[t < LW_MSG_NTYPES ? t : 0]++;
+		c->rx[lw_msg_count_slot(t)]++;
 		off += (uint32_t)len;
 	}
 }
@@ -603,8 +603,6 @@ void
 lw_msg_count_tx(struct lw_msg_counters *c, const struct lw_msg *msgs, uint16_t n)
 {
 	for (uint16_t i = 0; i < n; i++) {
-		uint8_t t = msgs[i].h.type;
-
-		c->tx[t < LW_MSG_NTYPES ? t : 0]++;
+		c->tx[lw_msg_count_slot(msgs[i].h.type)]++;
 	}
 }

@@ -351,6 +351,13 @@ void lw_frame_drop_count(struct lw_frame_drops *d, int rc);
 /** Name of a drop reason ("TRUNCATED"...), "?" when unknown. */
 const char *lw_frame_drop_name(int reason);
 
+/** The counter slot of a message type (0 for a type not known). */
+static inline unsigned int
+lw_msg_count_slot(uint8_t type)
+{
+	return type < LW_MSG_NTYPES ? type : 0;
+}
+
 /** Count the messages of a parsed frame as received, by type. */
 void lw_msg_count_rx(struct lw_msg_counters *c, const struct lw_frame_view *v);
 

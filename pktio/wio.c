@@ -979,7 +979,7 @@ deliver(struct lw_wio *w, const struct lw_frame_view *v, uint16_t src, struct lw
 			break;
 		}
 		/* counted here, not by a second walk of the frame (lw_msg_count_rx) */
-		w->st.msgs.rx[m->h.type < LW_MSG_NTYPES ? m->h.type : 0]++;
+		w->st.msgs.rx[lw_msg_count_slot(m->h.type)]++;
 		if (m->h.src != src || m->h.dst != w->self) {
 			in->n--;
 			w->st.bad_msgs++;
@@ -1199,8 +1199,7 @@ lw_wio_rx(struct lw_wio *w, uint64_t now, struct lw_msgbuf *in)
 		got = rte_ring_dequeue_burst_elem(r, &in->m[in->n], sizeof(struct lw_msg),
 						  LW_PIO_BURST, NULL);
 		for (j = 0; j < got; j++)
-			w->st.msgs.rx[in->m[in->n + j].h.type < LW_MSG_NTYPES ?
-				      in->m[in->n + j].h.type : 0]++;
+			w->st.msgs.rx[lw_msg_count_slot(in->m[in->n + j].h.type)]++;
 		in->n += got;
 		w->st.ring_msgs_rx += got;
 		w->st.msgs_rx += got;

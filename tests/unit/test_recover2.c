@@ -160,6 +160,17 @@ name_at(int m, unsigned int k, char *buf, size_t len)
 	}
 }
 
+/* The end of a test with lost sites (net_fini would check them too). */
+static void
+free_sites(void)
+{
+	for (int i = 0; i < NSITES; i++) {
+		lw_site_free(N.site[i]);
+		lw_site_out_fini(&N.out[i]);
+	}
+	memset(dead, 0, sizeof(dead));
+}
+
 /*
  * A cancel that retracts the request out at the master completes with the
  * master's answer; until then the lock counts as pending for its client
@@ -361,11 +372,7 @@ test_lost_master_unreported_lvb(void)
 	CU_ASSERT_FALSE(completion(c[6])->sbflags & LW_SBF_VALNOTVALID);
 	for (int i = 0; i < 2; i++)
 		CU_ASSERT_EQUAL(lw_site_check(N.site[i]), 0);
-	for (int i = 0; i < NSITES; i++) {
-		lw_site_free(N.site[i]);
-		lw_site_out_fini(&N.out[i]);
-	}
-	memset(dead, 0, sizeof(dead));
+	free_sites();
 }
 
 /*
@@ -575,16 +582,6 @@ lost_writer(enum last_write how, const uint8_t *v)
 	return completion(c[4]);
 }
 
-static void
-lost_writer_fini(void)
-{
-	for (int i = 0; i < NSITES; i++) {
-		lw_site_free(N.site[i]);
-		lw_site_out_fini(&N.out[i]);
-	}
-	memset(dead, 0, sizeof(dead));
-}
-
 /*
  * Node 2 wrote r and gave PW back; the DOWNGRADE was kept at node 1 for
  * the frozen bucket when node 2 was lost. It was sent before the loss:
@@ -599,7 +596,7 @@ test_lost_writer_gave_back_value(void)
 	ev = lost_writer(GAVE_BACK, v);
 	CU_ASSERT_FALSE(ev->sbflags & LW_SBF_VALNOTVALID);
 	CU_ASSERT_EQUAL(memcmp(ev->lvb, v, LW_LVB_LEN), 0);
-	lost_writer_fini();
+	free_sites();
 }
 
 /* Node 2 wrote r but still cached PW when it was lost: the value is gone. */
@@ -611,7 +608,7 @@ test_lost_writer_cached_value_lost(void)
 
 	ev = lost_writer(CACHED, v);
 	CU_ASSERT(ev->sbflags & LW_SBF_VALNOTVALID);
-	lost_writer_fini();
+	free_sites();
 }
 
 /* Node 2 still held its PW lock when it was lost: it may have written. */
@@ -623,7 +620,7 @@ test_lost_writer_holding_value_lost(void)
 
 	ev = lost_writer(HOLDING, v);
 	CU_ASSERT(ev->sbflags & LW_SBF_VALNOTVALID);
-	lost_writer_fini();
+	free_sites();
 }
 
 int

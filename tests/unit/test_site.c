@@ -187,8 +187,6 @@ test_noqueue_hint(void)
 	req(1, LW_REQ_LOCK, r, LW_LOCK_PR, LW_LKF_NOQUEUE, 0, NULL, &c6);
 	settle();
 	EXPECT_STATUS(c6, 0, LW_LOCK_PR);
-	for (int i = 0; i < 3; i++)
-		CU_ASSERT_EQUAL(lw_site_check(N.site[i]), 0);
 	net_fini(3);
 }
 
@@ -246,6 +244,34 @@ test_conversion_deadlock_between_sites(void)
 }
 
 /*
+ * Site 0 caches PR on a resource site 2 masters, under one local CR lock
+ * (*y); site 1 holds PR (*a) and asks PW behind it (*b); site 2 asks EX
+ * (*z), which BASTs sites 0 and 1 down to NL once delivered. Returns the
+ * resource's name. c[0..5] are the cookies used.
+ */
+static const char *
+cached_excess(uint64_t *c, int *y, int *a, int *b, int *z)
+{
+	const char *r;
+	int x;
+
+	net_init(3);
+	r = name_mastered_by(2);
+	x = req(0, LW_REQ_LOCK, r, LW_LOCK_PR, 0, 0, NULL, &c[0]);
+	settle();
+	EXPECT_STATUS(c[0], 0, LW_LOCK_PR);
+	req(0, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)x, NULL, &c[1]);
+	*y = req(0, LW_REQ_LOCK, r, LW_LOCK_CR, 0, 0, NULL, &c[2]);
+	EXPECT_STATUS(c[2], 0, LW_LOCK_CR);              /* under the cached PR */
+	*a = req(1, LW_REQ_LOCK, r, LW_LOCK_PR, 0, 0, NULL, &c[3]);
+	settle();
+	EXPECT_STATUS(c[3], 0, LW_LOCK_PR);
+	*b = req(1, LW_REQ_LOCK, r, LW_LOCK_PW, 0, 0, NULL, &c[4]);   /* waits for a */
+	*z = req(2, LW_REQ_LOCK, r, LW_LOCK_EX, 0, 0, NULL, &c[5]);
+	return r;
+}
+
+/*
  * A site caches more than its local locks hold (PR, its one lock CR) and
  * owes a downgrade to NL that the lock keeps from happening. It gives back
  * what no local lock holds (PR down to CR) at once: the master judges the
@@ -258,21 +284,9 @@ test_bast_gives_back_unused_part(void)
 {
 	uint64_t c[12];
 	const char *r;
-	int x, y, a, b, z;
+	int y, a, b, z;
 
-	net_init(3);
-	r = name_mastered_by(2);
-	x = req(0, LW_REQ_LOCK, r, LW_LOCK_PR, 0, 0, NULL, &c[0]);
-	settle();
-	EXPECT_STATUS(c[0], 0, LW_LOCK_PR);
-	req(0, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)x, NULL, &c[1]);
-	y = req(0, LW_REQ_LOCK, r, LW_LOCK_CR, 0, 0, NULL, &c[2]);
-	EXPECT_STATUS(c[2], 0, LW_LOCK_CR);              /* under the cached PR */
-	a = req(1, LW_REQ_LOCK, r, LW_LOCK_PR, 0, 0, NULL, &c[3]);
-	settle();
-	EXPECT_STATUS(c[3], 0, LW_LOCK_PR);
-	b = req(1, LW_REQ_LOCK, r, LW_LOCK_PW, 0, 0, NULL, &c[4]);   /* waits for a */
-	z = req(2, LW_REQ_LOCK, r, LW_LOCK_EX, 0, 0, NULL, &c[5]);   /* BASTs: NL */
+	r = cached_excess(c, &y, &a, &b, &z);
 	settle();
 	CU_ASSERT_PTR_NULL(completion(c[4]));
 	CU_ASSERT_PTR_NULL(completion(c[5]));
@@ -295,8 +309,6 @@ test_bast_gives_back_unused_part(void)
 	EXPECT_STATUS(c[5], 0, LW_LOCK_EX);
 	req(2, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)z, NULL, &c[10]);
 	settle();
-	for (int i = 0; i < 3; i++)
-		CU_ASSERT_EQUAL(lw_site_check(N.site[i]), 0);
 	net_fini(3);
 }
 
@@ -308,19 +320,9 @@ static void
 test_bast_gives_back_before_conversion(void)
 {
 	uint64_t c[12];
-	const char *r;
-	int x, y, a, b, z;
+	int y, a, b, z;
 
-	net_init(3);
-	r = name_mastered_by(2);
-	x = req(0, LW_REQ_LOCK, r, LW_LOCK_PR, 0, 0, NULL, &c[0]);
-	settle();
-	req(0, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)x, NULL, &c[1]);
-	y = req(0, LW_REQ_LOCK, r, LW_LOCK_CR, 0, 0, NULL, &c[2]);
-	a = req(1, LW_REQ_LOCK, r, LW_LOCK_PR, 0, 0, NULL, &c[3]);
-	settle();
-	b = req(1, LW_REQ_LOCK, r, LW_LOCK_PW, 0, 0, NULL, &c[4]);
-	z = req(2, LW_REQ_LOCK, r, LW_LOCK_EX, 0, 0, NULL, &c[5]);
+	cached_excess(c, &y, &a, &b, &z);
 	req(1, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)a, NULL, &c[6]);
 	req(0, LW_REQ_LOCK, NULL, LW_LOCK_EX, LW_LKF_CONVERT | LW_LKF_QUECVT, (uint32_t)y,
 	    NULL, &c[7]);
@@ -343,8 +345,6 @@ test_bast_gives_back_before_conversion(void)
 	EXPECT_STATUS(c[5], 0, LW_LOCK_EX);
 	req(2, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)z, NULL, &c[10]);
 	settle();
-	for (int i = 0; i < 3; i++)
-		CU_ASSERT_EQUAL(lw_site_check(N.site[i]), 0);
 	net_fini(3);
 }
 
@@ -382,8 +382,6 @@ test_alt_grant_relaxes_bast(void)
 	req(0, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)x, NULL, &c[6]);
 	req(1, LW_REQ_UNLOCK, NULL, 0, 0, (uint32_t)y, NULL, &c[7]);
 	settle();
-	for (int i = 0; i < 3; i++)
-		CU_ASSERT_EQUAL(lw_site_check(N.site[i]), 0);
 	net_fini(3);
 }
 
