@@ -324,6 +324,11 @@ put_stats(struct rte_tel_data *d, const struct sums *s)
 	U("queued_msgs_max", io->queued_max);
 	U("queue_grow", io->queue_grow);
 	U("lost", io->lost);
+	U("peer_restarts", io->peer_restarts);
+	U("restarts", io->restarts);
+	U("forgot_msgs", io->forgot_msgs);
+	U("forgot_frames", io->forgot_frames);
+	U("stale_replies", io->stale_replies);
 	U("chan_retransmits", io->chan.retransmits);
 	U("chan_pushback", io->chan.pushback);
 	U("chan_rx_dup", io->chan.rx_dup);

@@ -18,8 +18,13 @@
  *     from the install (it was just acknowledged by every member);
  *   - when the membership says the lease ran out (lw_ms_fenced), every
  *     worker is told to fence (node->fence_seq): its site ends every lock
- *     with -ENOLCK and its channels to every peer are forgotten; the node
- *     then rejoins as a new incarnation (lw_ms_rejoin).
+ *     with -ENOLCK, and its data plane goes on as the node's new
+ *     incarnation (lw_wio_restart: channels to every peer start over, at
+ *     both ends, since the peers see a restart); the node then rejoins as
+ *     that incarnation (lw_ms_rejoin).
+ *   - a view's lost nodes are forgotten by each worker's data plane, except
+ *     a node the same view has back as an incarnation the worker already
+ *     talks to (lw_wio_node_lost).
  * Worker side (lw_view_worker_poll, every poll iteration): a fence order,
  * then view orders, then the lease; a site whose lease ran out fences itself
  * on its next call, and the worker makes that call at once so clients hear
@@ -51,6 +56,7 @@
 struct view_order {
 	struct lw_map map;
 	uint64_t lost[4];
+	uint32_t inc[LW_PIO_MAX_NODES];   /* members' incarnations (0: not a member) */
 	uint64_t fence_until;
 };
 
@@ -129,7 +135,7 @@ static void
 publish_view(struct lw_node *n, const struct lw_ms_view *v)
 {
 	struct lw_map *map;
-	unsigned int w;
+	unsigned int w, id;
 	int rc;
 
 	map = malloc(sizeof(*map));
@@ -152,6 +158,8 @@ publish_view(struct lw_node *n, const struct lw_ms_view *v)
 		}
 		o->map = *map;
 		memcpy(o->lost, v->lost, sizeof(o->lost));
+		for (id = 0; id < LW_PIO_MAX_NODES; id++)
+			o->inc[id] = lw_ms_has(v->members, id) ? v->inc[id] : 0;
 		o->fence_until = v->fence_until;
 		if (rte_ring_sp_enqueue(n->workers[w]->view_ring, o) != 0) {
 			LW_LOG(ERR, "view %u: worker %u has too many views queued", v->epoch, w);
@@ -199,11 +207,17 @@ lw_view_poll(struct lw_node *n, uint64_t now)
 		lw_ms_receive(n->ms, src, buf, len, now);
 	lw_ms_tick(n->ms, now);
 	if (lw_ms_fenced(n->ms) && n->leaving == 0) {
-		/* workers fence before anything else they do; then join again */
+		/*
+		 * Workers fence before anything else they do, and go on as the
+		 * new incarnation (lw_wio_restart: read after fence_seq, so it
+		 * is written first); then join again.
+		 */
+		__atomic_store_n(&n->incarnation,
+				 RTE_MAX(lw_view_new_incarnation(), n->incarnation + 1),
+				 __ATOMIC_RELAXED);
 		__atomic_store_n(&n->lease_until, 0, __ATOMIC_RELEASE);
 		__atomic_add_fetch(&n->fence_seq, 1, __ATOMIC_RELEASE);
 		n->fences++;
-		n->incarnation = RTE_MAX(lw_view_new_incarnation(), n->incarnation + 1);
 		LW_LOG(WARNING, "lease lost: fencing, rejoining as incarnation %u", n->incarnation);
 		lw_ms_rejoin(n->ms, n->incarnation, now);
 		n->all_up = 0;
@@ -242,9 +256,12 @@ lw_view_worker_poll(struct lw_worker *w, uint64_t now)
 
 	if (fseq != w->fence_seen) {
 		lw_site_fence(w->site, now, &w->out);
-		for (id = 1; id < LW_PIO_MAX_NODES; id++)
-			if (n->members[id].present && id != n->cfg.node_id)
-				lw_wio_forget_node(w->wio, id);
+		/*
+		 * Every channel starts over at both ends: frames now carry the
+		 * new incarnation (a leave keeps the old one), and a peer still
+		 * sending on the old channel is told so by the answer to it.
+		 */
+		lw_wio_restart(w->wio, __atomic_load_n(&n->incarnation, __ATOMIC_RELAXED));
 		w->lease_cur = 0;
 		called = true;
 		/* control waits for this before it announces a leave */
@@ -257,7 +274,7 @@ lw_view_worker_poll(struct lw_worker *w, uint64_t now)
 
 		for (id = 1; id < LW_PIO_MAX_NODES; id++)
 			if (lw_ms_has(o->lost, id) && id != n->cfg.node_id)
-				lw_wio_forget_node(w->wio, id);
+				lw_wio_node_lost(w->wio, id, o->inc[id]);
 		vc.map = &o->map;
 		memcpy(vc.lost, o->lost, sizeof(vc.lost));
 		vc.fence_until = o->fence_until;

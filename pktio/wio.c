@@ -102,6 +102,7 @@ struct lw_wio {
 	struct txbuf tx[LW_PIO_MAX_PORTS];
 	struct ctl_rec ctl;                /* one control payload */
 	uint32_t peer_inc[LW_PIO_MAX_NODES]; /* peers' incarnations as known; 0: not yet */
+	uint32_t my_inc;                   /* this node's, as this worker sends it (lw_wio_restart) */
 	struct lw_wio_stats st;
 } __rte_cache_aligned;
 
@@ -210,7 +211,7 @@ lw_pio_create(const struct lw_pio_conf *conf)
 	p->ex.my_node = conf->node;
 	if (p->c.incarnation == 0)
 		p->c.incarnation = inc_derive();
-	p->ex.my_inc = p->c.incarnation;
+	p->ex.my_inc = 0;	/* dst_inc: judged by the frame's worker against its own (rx_mbuf) */
 	for (i = 1; i < LW_PIO_MAX_NODES; i++)
 		if (conf->nodes[i].present && i != conf->node)
 			lw_frame_expect_node(&p->ex, (uint8_t)i, 1);
@@ -334,6 +335,7 @@ lw_wio_create(struct lw_pio *p, unsigned int worker)
 	w->src.node = p->c.node;
 	w->src.worker = (uint8_t)worker;
 	w->src.inc = p->c.incarnation;
+	w->my_inc = p->c.incarnation;
 	w->timer_at = UINT64_MAX;
 	return w;
 }
@@ -883,6 +885,37 @@ lw_wio_forget_node(struct lw_wio *w, unsigned int node)
 	w->peer_inc[node] = 0;
 }
 
+void
+lw_wio_node_lost(struct lw_wio *w, unsigned int node, uint32_t back_inc)
+{
+	if (node == 0 || node > LW_MAX_NODES)
+		return;
+	/* already talking to the new run: its channels are the ones to keep */
+	if (back_inc != 0 && w->peer_inc[node] == back_inc)
+		return;
+	lw_wio_forget_node(w, node);
+}
+
+void
+lw_wio_restart(struct lw_wio *w, uint32_t inc)
+{
+	unsigned int node;
+
+	for (node = 1; node <= LW_MAX_NODES; node++)
+		lw_wio_forget_node(w, node);
+	if (inc > w->my_inc) {
+		w->my_inc = inc;
+		w->src.inc = inc;
+		w->st.restarts++;
+	}
+}
+
+uint32_t
+lw_wio_incarnation(const struct lw_wio *w)
+{
+	return w->my_inc;
+}
+
 uint32_t
 lw_wio_peer_inc(const struct lw_wio *w, unsigned int node)
 {
@@ -1127,11 +1160,16 @@ rx_mbuf(struct lw_wio *w, struct rte_mbuf *mb, uint64_t now, struct lw_msgbuf *i
 		return 0;
 	}
 	rc = lw_frame_parse(rte_pktmbuf_mtod(mb, void *), mb->data_len, &w->p->ex, &v);
-	/* (an incarnation is for the owner to judge: its worker keeps the peer's) */
-	if ((rc == 0 || rc == -LW_FRAME_STALE_INC) && v.dst_worker == w->worker)
+	/*
+	 * Incarnations are for the frame's worker to judge: it keeps the
+	 * peer's, and its own may have gone up (lw_wio_restart) before the
+	 * other workers' did. A frame for an earlier run of this node is stale.
+	 */
+	if (rc == 0 && v.dst_worker == w->worker) {
+		if (v.dst_inc != 0 && v.dst_inc != w->my_inc)
+			rc = -LW_FRAME_STALE_INC;
 		rc = check_inc(w, &v, rc);
-	else if (rc == -LW_FRAME_STALE_INC && !handed)
-		rc = 0;
+	}
 	lw_frame_drop_count(&w->st.drops, rc);
 	if (rc != 0) {
 		rte_pktmbuf_free(mb);

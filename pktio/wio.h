@@ -46,7 +46,10 @@
  *   ack-only frame (stale_replies) so that the sender, which may have
  *   nothing else coming from this node, learns of the restart.
  *   lw_wio_forget_node() does the same drop and reset when a node leaves
- *   the view, and forgets its incarnation.
+ *   the view, and forgets its incarnation. A node that fenced itself goes
+ *   on as a higher incarnation in place (lw_wio_restart): its peers see a
+ *   restart, exactly as if the process had started again, so no channel
+ *   is ever reset at one end only.
  * - control frames: the control thread (one thread) queues opaque payloads
  *   with lw_pio_ctl_send() on an SPSC ring to worker 0, whose lw_wio_flush
  *   sends each as a CONTROL frame to worker 0 of the peer; the receiving
@@ -148,6 +151,7 @@ struct lw_wio_stats {
 	uint64_t lost;              /**< messages that could not be queued (out of memory) */
 	uint64_t peers;             /**< destination sites set up */
 	uint64_t peer_restarts;     /**< a peer node's incarnation went up: its channels reset */
+	uint64_t restarts;          /**< this node went on as a higher incarnation (lw_wio_restart) */
 	uint64_t forgot_msgs;       /**< queued messages dropped (peer restart, lw_wio_forget_node) */
 	uint64_t forgot_frames;     /**< unacked frames dropped with them */
 	uint64_t stale_replies;     /**< ack-only answers to frames for an earlier us */
@@ -232,6 +236,30 @@ void lw_wio_heartbeat(struct lw_wio *w, uint64_t now, uint32_t count);
  * This node or a node out of range: nothing happens.
  */
 void lw_wio_forget_node(struct lw_wio *w, unsigned int node);
+
+/**
+ * A view dropped node's incarnation as this worker knew it; back_inc is
+ * the incarnation the same view has it back with (0: not a member). When
+ * this worker already talks to back_inc (it learned it from a frame), the
+ * channels are the new run's and stay; otherwise as lw_wio_forget_node.
+ * Forgetting a channel the new run already uses would reset it at this end
+ * only: the peer's next seq would never be the one expected.
+ */
+void lw_wio_node_lost(struct lw_wio *w, unsigned int node, uint32_t back_inc);
+
+/**
+ * This node fenced itself (its lease ran out, or it leaves) and goes on as
+ * incarnation inc: every peer's channels are reset, what was queued or
+ * unacked for them dropped and their incarnations forgotten, as for
+ * lw_wio_forget_node; when inc is above this worker's incarnation, its
+ * frames carry inc from now on (counted in restarts) and a frame for an
+ * earlier one is stale (a data frame is answered, so that its sender
+ * resets its channels too). Each worker of the node makes this call itself.
+ */
+void lw_wio_restart(struct lw_wio *w, uint32_t inc);
+
+/** This node's incarnation as this worker sends it (lw_pio_incarnation, or lw_wio_restart's). */
+uint32_t lw_wio_incarnation(const struct lw_wio *w);
 
 /** The incarnation of node as this worker knows it; 0: not known. */
 uint32_t lw_wio_peer_inc(const struct lw_wio *w, unsigned int node);

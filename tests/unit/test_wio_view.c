@@ -372,6 +372,30 @@ want_cross(struct world *x, uint32_t n)
 		}
 }
 
+/* Every pair between the sites of nodes 1 and 2 starts again at number base. */
+static void
+restart_pairs(struct world *x, uint32_t base)
+{
+	for (unsigned int i = 0; i < NW; i++)
+		for (unsigned int j = 0; j < NW; j++) {
+			pair_restart(x, lw_site_id(1, i), lw_site_id(2, j), base);
+			pair_restart(x, lw_site_id(2, j), lw_site_id(1, i), base);
+		}
+}
+
+/* Rounds (at most max) until every worker of node 1 knows node 2 as inc. */
+static bool
+learn_inc(struct world *x, uint32_t inc, unsigned int max)
+{
+	for (;;) {
+		if (lw_wio_peer_inc(x->n[0].w[0], 2) == inc && lw_wio_peer_inc(x->n[0].w[1], 2) == inc)
+			return true;
+		if (max-- == 0)
+			return false;
+		round_run(x);
+	}
+}
+
 /* ---- tests -------------------------------------------------------------- */
 
 static void
@@ -418,22 +442,11 @@ test_restart(void)
 	node_stop(&x->n[1]);
 	CU_ASSERT_TRUE_FATAL(node_start(x, &x->n[1], 103));
 	x->down2 = false;
-	for (unsigned int i = 0; i < NW; i++)
-		for (unsigned int j = 0; j < NW; j++) {
-			pair_restart(x, lw_site_id(1, i), lw_site_id(2, j), 1000000);
-			pair_restart(x, lw_site_id(2, j), lw_site_id(1, i), 1000000);
-		}
+	restart_pairs(x, 1000000);
 	/* the new node 2 talks to 1.0 only: 1.1 learns from the answer to its resends */
 	want(x, b0, a0, 50);
 	want(x, b1, a0, 50);
-	for (unsigned int r = 0; r < 4000; r++) {
-		if (lw_wio_peer_inc(x->n[0].w[0], 2) == 103 &&
-		    lw_wio_peer_inc(x->n[0].w[1], 2) == 103)
-			break;
-		round_run(x);
-	}
-	CU_ASSERT_EQUAL(lw_wio_peer_inc(x->n[0].w[0], 2), 103);
-	CU_ASSERT_EQUAL(lw_wio_peer_inc(x->n[0].w[1], 2), 103);
+	CU_ASSERT_TRUE(learn_inc(x, 103, 4000));
 	for (unsigned int k = 0; k < NW; k++) {
 		const struct lw_wio_stats *s = lw_wio_stats(x->n[0].w[k]);
 
@@ -760,6 +773,135 @@ test_loss(void)
 	world_free(x);
 }
 
+/*
+ * Node 2's lease runs out and it goes on in place as a new incarnation
+ * (lw_wio_restart on each worker; the process, its pio and its port stay)
+ * while node 1 still sends on the channels of the earlier run. Those
+ * frames are stale at node 2 and answered, node 1 resets its channels, and
+ * both ends start over together: nothing of the earlier run is delivered
+ * after the restart, and everything after it is, once, in order.
+ */
+static void
+test_fence_restart(void)
+{
+	struct world *x = world_new("wv_fr", &(struct lw_chan_cfg){ .window = 4 }, 0);
+	uint16_t a0 = lw_site_id(1, 0), a1 = lw_site_id(1, 1);
+	uint16_t b0 = lw_site_id(2, 0), b1 = lw_site_id(2, 1);
+	uint64_t stale0 = 0, rep = 0;
+
+	want_cross(x, 300);
+	CU_ASSERT_TRUE(run_to_end(x, 20000));
+	/* node 1's traffic to node 2 is on the wire and queued when node 2 fences */
+	want(x, a0, b0, 100);
+	want(x, a1, b1, 100);
+	for (unsigned int r = 0; r < 5; r++)
+		round_run(x);
+	CU_ASSERT(x->got[a0][b0] < 400 && x->got[a1][b1] < 400);
+	CU_ASSERT_FALSE(lw_wio_idle(x->n[0].w[0]));
+	for (unsigned int k = 0; k < NW; k++) {
+		struct lw_wio *w = x->n[1].w[k];
+
+		CU_ASSERT_EQUAL(lw_wio_incarnation(w), 102);
+		lw_wio_restart(w, 103);
+		CU_ASSERT_EQUAL(lw_wio_incarnation(w), 103);
+		CU_ASSERT_EQUAL(lw_wio_stats(w)->restarts, 1);
+		CU_ASSERT_EQUAL(lw_wio_peer_inc(w, 1), 0);
+		CU_ASSERT_TRUE(lw_wio_idle(w));
+		stale0 += lw_wio_stats(w)->drops.n[LW_FRAME_STALE_INC];
+	}
+	CU_ASSERT_EQUAL(lw_pio_incarnation(x->n[1].pio), 102);  /* the pio's: where it started */
+	restart_pairs(x, 1000000);
+	/* node 2 talks to 1.0 only: 1.1 learns from the answer to its resends */
+	want(x, b0, a0, 50);
+	CU_ASSERT_TRUE(learn_inc(x, 103, 4000));
+	for (unsigned int k = 0; k < NW; k++) {
+		const struct lw_wio_stats *s = lw_wio_stats(x->n[0].w[k]);
+
+		CU_ASSERT_EQUAL(s->peer_restarts, 1);
+		CU_ASSERT_EQUAL(s->queued, 0);
+		rep += lw_wio_stats(x->n[1].w[k])->stale_replies;
+	}
+	CU_ASSERT(rep > 0);
+	CU_ASSERT(drops(&x->n[1], LW_FRAME_STALE_INC) > stale0);
+
+	want_cross(x, 200);
+	CU_ASSERT_TRUE(run_to_end(x, 40000));
+	CU_ASSERT_EQUAL(x->errors, 0);
+	CU_ASSERT_EQUAL(x->got[a1][b1], 1000200);
+	CU_ASSERT_EQUAL(x->got[b0][a0], 1000250);
+	CU_ASSERT_EQUAL(lw_wio_peer_inc(x->n[1].w[1], 1), 101);
+	/* not above the current one: the channels reset, the incarnation stays */
+	lw_wio_restart(x->n[1].w[0], 103);
+	CU_ASSERT_EQUAL(lw_wio_incarnation(x->n[1].w[0]), 103);
+	CU_ASSERT_EQUAL(lw_wio_stats(x->n[1].w[0])->restarts, 1);
+	CU_ASSERT_EQUAL(lw_wio_peer_inc(x->n[1].w[0], 1), 0);
+	world_free(x);
+}
+
+/* What a worker dropped for peers it forgot: messages queued, frames unacked. */
+static uint64_t
+forgotten(const struct lw_wio *w)
+{
+	return lw_wio_stats(w)->forgot_msgs + lw_wio_stats(w)->forgot_frames;
+}
+
+/*
+ * A view drops node 2's earlier run and has it back as the one node 1's
+ * workers already talk to (lw_wio_node_lost with that incarnation): the
+ * channels stay, and data goes on where it was. Any other incarnation, or
+ * none, forgets the node as lw_wio_forget_node does.
+ */
+static void
+test_lost_back(void)
+{
+	struct world *x = world_new("wv_lb", &(struct lw_chan_cfg){ .window = 4 }, 0);
+	uint16_t b0 = lw_site_id(2, 0), b1 = lw_site_id(2, 1);
+	uint16_t a0 = lw_site_id(1, 0), a1 = lw_site_id(1, 1);
+	uint64_t forgot = 0;
+
+	want_cross(x, 100);
+	CU_ASSERT_TRUE(run_to_end(x, 20000));
+	for (unsigned int k = 0; k < NW; k++)
+		lw_wio_restart(x->n[1].w[k], 103);
+	restart_pairs(x, 1000000);
+	want(x, b0, a0, 50);
+	want(x, b1, a1, 50);
+	CU_ASSERT_TRUE(learn_inc(x, 103, 4000));
+	want_cross(x, 100);
+	CU_ASSERT_TRUE(run_to_end(x, 20000));
+	/* the view: node 2 lost (its run 102) and back as 103, with traffic on the wire */
+	want_cross(x, 100);
+	round_run(x);
+	for (unsigned int k = 0; k < NW; k++)
+		forgot += forgotten(x->n[0].w[k]);
+	CU_ASSERT_FALSE(lw_wio_idle(x->n[0].w[0]));
+	for (unsigned int k = 0; k < NW; k++) {
+		lw_wio_node_lost(x->n[0].w[k], 2, 103);
+		CU_ASSERT_EQUAL(lw_wio_peer_inc(x->n[0].w[k], 2), 103);
+	}
+	CU_ASSERT_EQUAL(forgotten(x->n[0].w[0]) + forgotten(x->n[0].w[1]), forgot);
+	CU_ASSERT_TRUE(run_to_end(x, 20000));
+	CU_ASSERT_EQUAL(x->errors, 0);
+	CU_ASSERT_EQUAL(x->got[a1][b0], 1000200);
+	CU_ASSERT_EQUAL(x->got[b1][a1], 1000250);
+
+	/* back as another run than the one heard, or not back: forgotten */
+	lw_wio_node_lost(x->n[0].w[0], 2, 104);
+	lw_wio_node_lost(x->n[0].w[1], 2, 0);
+	lw_wio_node_lost(x->n[0].w[1], 0, 0);
+	lw_wio_node_lost(x->n[0].w[1], 300, 0);
+	for (unsigned int k = 0; k < NW; k++) {
+		CU_ASSERT_EQUAL(lw_wio_peer_inc(x->n[0].w[k], 2), 0);
+		lw_wio_forget_node(x->n[1].w[k], 1);	/* and node 2 dropped node 1 */
+	}
+	restart_pairs(x, 2000000);
+	want_cross(x, 50);
+	CU_ASSERT_TRUE(run_to_end(x, 20000));
+	CU_ASSERT_EQUAL(x->errors, 0);
+	CU_ASSERT_EQUAL(x->got[a0][b1], 2000050);
+	world_free(x);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -768,6 +910,8 @@ main(int argc, char **argv)
 	lwt_suite("wio_view",
 		  "restart", test_restart,
 		  "forget", test_forget,
+		  "fence_restart", test_fence_restart,
+		  "lost_back", test_lost_back,
 		  "control", test_control,
 		  "loss", test_loss,
 		  "packing", test_packing,
