@@ -896,13 +896,14 @@ lw_driver_write(const struct lw_driver *d, const char *prefix, const char *cmdli
 		",\"p99\":%" PRIu64 ",\"p999\":%" PRIu64 ",\"max\":%" PRIu64 "}"
 		",\"msgs_per_op\":%.4f,\"local_grant_ratio\":%.4f,\"lvb_checks\":%" PRIu64
 		",\"log_records\":%" PRIu64 ",\"log_lost\":%" PRIu64
-		",\"cmdline\":",
+		",\"done\":%s,\"slots_active\":%" PRIu32 ",\"cmdline\":",
 		d->node, d->worker, r.ops, r.locks, r.granted, r.again, r.errors,
 		(double)r.run_ns / 1e9,
 		r.run_ns ? (double)r.ops * 1e9 / (double)r.run_ns : 0.0, r.lat_p50, r.lat_p99,
 		r.lat_p999, r.lat_max, r.ops ? (double)msgs / (double)r.ops : 0.0,
 		grants ? (double)st.local_grants / (double)grants : 0.0, r.lvb_checks,
-		d->log ? lw_dlog_count(d->log) : 0, d->log ? lw_dlog_lost(d->log) : 0);
+		d->log ? lw_dlog_count(d->log) : 0, d->log ? lw_dlog_lost(d->log) : 0,
+		lw_driver_done(d) ? "true" : "false", d->active);
 	json_string(f, cmdline != NULL ? cmdline : "");
 #ifdef NDEBUG
 	fputs(",\"build\":\"release\",\"hist\":", f);

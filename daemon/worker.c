@@ -315,6 +315,13 @@ lw_worker_main(void *arg)
 			idle_wait(w, ++idle, now);
 		}
 	}
+	if (w->drv != NULL && !written && lw_driver_started(w->drv) && n->drv_out != NULL) {
+		/* stopped first: what it did, and that it did not finish ("done": false) */
+		int rc = lw_driver_write(w->drv, n->drv_out, n->config_path);
+
+		LW_LOG(WARNING, "worker %u: driver stopped before it finished, results %s (%s)",
+		       w->idx, n->drv_out, rc == 0 ? "written" : strerror(-rc));
+	}
 	lw_site_get_stats(w->site, &w->sst);
 	w->running = 0;
 	return 0;
