@@ -111,6 +111,15 @@ lw_dlog_event(struct lw_dlog *l, uint64_t t_ns, uint16_t site, const struct lw_e
 	}
 }
 
+void
+lw_dlog_fence(struct lw_dlog *l, uint64_t t_ns, uint16_t site)
+{
+	struct lw_dlog_rec *r = rec_next(l, t_ns, site, LW_DLOG_FENCE, 0);
+
+	if (r != NULL)
+		memset(&r->u, 0, sizeof(r->u));
+}
+
 uint64_t
 lw_dlog_count(const struct lw_dlog *l)
 {
@@ -253,7 +262,7 @@ lw_dlog_read(const char *path, struct lw_dlog_file_hdr *hdr, struct lw_dlog_rec 
 	if (rc != 0)
 		goto out;
 	for (uint64_t i = 0; i < hdr->nrecs; i++) {
-		if (r[i].kind != LW_DLOG_SUBMIT && r[i].kind != LW_DLOG_EVENT) {
+		if (r[i].kind < LW_DLOG_SUBMIT || r[i].kind > LW_DLOG_FENCE) {
 			rc = -EINVAL;
 			goto out;
 		}

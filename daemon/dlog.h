@@ -70,6 +70,9 @@ static_assert(sizeof(struct lw_dlog_file_hdr) == 56, "dlog hdr layout");
 enum lw_dlog_kind {
 	LW_DLOG_SUBMIT = 1,  /**< u.req: a request as the site left it (rc, lkid) */
 	LW_DLOG_EVENT = 2,   /**< u.ev: an event that came out of the site */
+	LW_DLOG_FENCE = 3,   /**< the site is fenced (its node's lease ran out, or it
+				  leaves): from now on its node may end locks with
+				  -ENOLCK; recorded before the site is called again */
 };
 
 /** One record. */
@@ -115,6 +118,12 @@ void lw_dlog_submit(struct lw_dlog *l, uint64_t t_ns, uint16_t site, uint32_t re
 
 /** Record an event that came out of site; t_ns read after. Counted as lost when full. */
 void lw_dlog_event(struct lw_dlog *l, uint64_t t_ns, uint16_t site, const struct lw_event *ev);
+
+/**
+ * Record that site is fenced (t_ns: now, read before the site's next call,
+ * which ends its locks with -ENOLCK). Counted as lost when full.
+ */
+void lw_dlog_fence(struct lw_dlog *l, uint64_t t_ns, uint16_t site);
 
 /** @return the records stored. */
 uint64_t lw_dlog_count(const struct lw_dlog *l);

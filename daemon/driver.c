@@ -26,6 +26,7 @@
 #define HIST_SUB     32u
 #define HIST_N       (64u + 40u * HIST_SUB)
 #define DRIVER_ZIPF_S 0.99
+#define FENCE_WAIT_NS 1000000u   /* a slot refused while fenced asks again after this */
 
 enum slot_state { S_IDLE, S_LOCKING, S_HOLD, S_CONVERTING, S_UNLOCKING, S_STOPPED };
 
@@ -528,6 +529,16 @@ lw_driver_start(struct lw_driver *d, uint64_t now)
 		fifo_push(&d->ready, i);
 }
 
+void
+lw_driver_fenced(struct lw_driver *d)
+{
+	if (d == NULL || !d->started)
+		return;
+	d->r.fences++;
+	if (d->log)
+		lw_dlog_fence(d->log, mono_ns(), d->self);
+}
+
 bool
 lw_driver_started(const struct lw_driver *d)
 {
@@ -646,6 +657,15 @@ slot_request(struct lw_driver *d, uint32_t i, uint64_t now, struct lw_req *rq)
 	return true;
 }
 
+/* A lock request that was refused before it was made: not one of ops after all. */
+static void
+uncount_lock(struct lw_driver *d)
+{
+	d->locks_sent--;
+	if (d->c.ops != 0 && d->locks_sent < d->c.ops && d->c.seconds == 0)
+		d->stopping = false;
+}
+
 static void
 submit_batch(struct lw_driver *d, unsigned int n, uint64_t now, struct lw_site_out *out)
 {
@@ -664,9 +684,27 @@ submit_batch(struct lw_driver *d, unsigned int n, uint64_t now, struct lw_site_o
 				s->lkid = rq->lkid;
 			continue;
 		}
-		/* refused: count it, and put the slot back where it was */
+		if (rq->rc == -ENOLCK) {
+			/*
+			 * fenced: the node rejoins soon; until then the slot
+			 * waits (FENCE_WAIT_NS at a time), starts a new lock
+			 * after, and this request does not count as one of ops
+			 */
+			d->r.fenced_refusals++;
+			if (rq->op == LW_REQ_LOCK)
+				uncount_lock(d);
+			s->st = S_IDLE;
+			s->hold_until = now + FENCE_WAIT_NS;
+			fifo_push(&d->hold, d->batch_slot[i]);
+			continue;
+		}
+		/*
+		 * refused: count it, and put the slot back where it was; an
+		 * unlock or conversion refused for anything but -EBUSY means the
+		 * lock is gone: start a new one rather than asking again for ever
+		 */
 		d->r.errors++;
-		if (s->st == S_LOCKING)
+		if (s->st == S_LOCKING || rq->rc != -EBUSY)
 			s->st = S_IDLE;
 		else
 			s->st = S_HOLD;
@@ -761,6 +799,18 @@ lw_driver_events(struct lw_driver *d, const struct lw_event *ev, unsigned int n,
 		s = &d->slots[i];
 		d->r.ops++;
 		d->t_last = now;
+		if (e->status == -ENOLCK) {
+			/* the site fenced itself: the lock is gone, whatever the slot did */
+			d->r.enolck++;
+			d->r.errors++;
+			if (s->st == S_LOCKING || s->st == S_CONVERTING)
+				lock_answered(d, s, e, now);
+			if (s->st != S_HOLD && s->st != S_IDLE && s->st != S_STOPPED)
+				fifo_push(&d->ready, i);	/* in flight: in no queue */
+			if (s->st != S_STOPPED)
+				s->st = S_IDLE;	/* a held slot is queued already */
+			continue;
+		}
 		switch (s->st) {
 		case S_LOCKING:
 			lock_answered(d, s, e, now);
@@ -896,14 +946,16 @@ lw_driver_write(const struct lw_driver *d, const char *prefix, const char *cmdli
 		",\"p99\":%" PRIu64 ",\"p999\":%" PRIu64 ",\"max\":%" PRIu64 "}"
 		",\"msgs_per_op\":%.4f,\"local_grant_ratio\":%.4f,\"lvb_checks\":%" PRIu64
 		",\"log_records\":%" PRIu64 ",\"log_lost\":%" PRIu64
-		",\"done\":%s,\"slots_active\":%" PRIu32 ",\"cmdline\":",
+		",\"done\":%s,\"slots_active\":%" PRIu32 ",\"enolck\":%" PRIu64
+		",\"fences\":%" PRIu64 ",\"fenced_refusals\":%" PRIu64 ",\"cmdline\":",
 		d->node, d->worker, r.ops, r.locks, r.granted, r.again, r.errors,
 		(double)r.run_ns / 1e9,
 		r.run_ns ? (double)r.ops * 1e9 / (double)r.run_ns : 0.0, r.lat_p50, r.lat_p99,
 		r.lat_p999, r.lat_max, r.ops ? (double)msgs / (double)r.ops : 0.0,
 		grants ? (double)st.local_grants / (double)grants : 0.0, r.lvb_checks,
 		d->log ? lw_dlog_count(d->log) : 0, d->log ? lw_dlog_lost(d->log) : 0,
-		lw_driver_done(d) ? "true" : "false", d->active);
+		lw_driver_done(d) ? "true" : "false", d->active, r.enolck, r.fences,
+		r.fenced_refusals);
 	json_string(f, cmdline != NULL ? cmdline : "");
 #ifdef NDEBUG
 	fputs(",\"build\":\"release\",\"hist\":", f);

@@ -101,6 +101,13 @@ void lw_driver_start(struct lw_driver *d, uint64_t now);
 
 bool lw_driver_started(const struct lw_driver *d);
 
+/**
+ * The worker's site is fenced (lease ran out, fence order, leave) and is
+ * about to end its locks with -ENOLCK: counted, and logged (LW_DLOG_FENCE)
+ * when the driver runs. Each slot whose lock ends so starts a new one.
+ */
+void lw_driver_fenced(struct lw_driver *d);
+
 /** true when the run is over and every slot is idle. */
 bool lw_driver_done(const struct lw_driver *d);
 
@@ -110,6 +117,9 @@ struct lw_driver_result {
 	uint64_t granted;
 	uint64_t again;          /**< NOQUEUE refusals */
 	uint64_t errors;         /**< unexpected statuses or refused requests */
+	uint64_t enolck;         /**< locks the site ended with -ENOLCK (fenced; in errors too) */
+	uint64_t fences;         /**< times the site was fenced while the driver ran */
+	uint64_t fenced_refusals; /**< requests refused while fenced (-ENOLCK; waited, asked again) */
 	uint64_t run_ns;         /**< from start to the last answer */
 	uint64_t lat_p50, lat_p99, lat_p999, lat_max;  /**< ns, lock requests */
 	uint64_t lvb_checks;     /**< EX grants whose counter was read */

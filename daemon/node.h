@@ -92,6 +92,7 @@ struct lw_worker {
 	uint32_t fence_seen;                 /* node->fence_seq handled */
 	uint64_t lease_cur;                  /* the lease the site has */
 	uint64_t lease_fenced;               /* lease_cur + 1 once fenced for it */
+	uint8_t drv_fenced;                  /* the driver heard of a fence since the last view */
 	volatile uint32_t view_epoch;        /* the view the site applied last */
 	volatile uint64_t view_errors;       /* views the site refused */
 	struct lw_rec_info rec;              /* refreshed with sst */

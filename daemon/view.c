@@ -243,6 +243,16 @@ lw_view_poll(struct lw_node *n, uint64_t now)
 	} while (k == RTE_DIM(out));
 }
 
+/* The driver hears of a fence once per view, before the site ends its locks. */
+static void
+drv_fenced(struct lw_worker *w)
+{
+	if (w->drv == NULL || w->drv_fenced || !lw_driver_started(w->drv))
+		return;
+	w->drv_fenced = 1;
+	lw_driver_fenced(w->drv);
+}
+
 /* The worker's side: fence orders, views, the lease. @return true when the site was called. */
 bool
 lw_view_worker_poll(struct lw_worker *w, uint64_t now)
@@ -255,6 +265,7 @@ lw_view_worker_poll(struct lw_worker *w, uint64_t now)
 	unsigned int id;
 
 	if (fseq != w->fence_seen) {
+		drv_fenced(w);
 		lw_site_fence(w->site, now, &w->out);
 		/*
 		 * Every channel starts over at both ends: frames now carry the
@@ -286,6 +297,7 @@ lw_view_worker_poll(struct lw_worker *w, uint64_t now)
 		free(o);
 		called = true;
 		w->lease_cur = UINT64_MAX;	/* a view clears the site's lease: set it again */
+		w->drv_fenced = 0;		/* and a site fenced before takes grants again */
 	}
 	lease = __atomic_load_n(&n->lease_until, __ATOMIC_ACQUIRE);
 	if (lease != w->lease_cur) {
@@ -295,6 +307,7 @@ lw_view_worker_poll(struct lw_worker *w, uint64_t now)
 	/* the lease ran out: fence now (once), not at the next request */
 	if (now >= w->lease_cur && w->lease_fenced != w->lease_cur + 1) {
 		w->lease_fenced = w->lease_cur + 1;
+		drv_fenced(w);
 		lw_site_tick(w->site, now, &w->out);
 		called = true;
 	}

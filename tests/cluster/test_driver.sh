@@ -9,10 +9,19 @@
 #   - locks really crossed nodes (remote grants, frames on the wire);
 #   - every daemon shut down cleanly (exit 0) and left nothing behind.
 #
-#   test_driver.sh BUILDDIR TRANSPORT NODES WORKERS OPS
+# FAULT pause: once the drivers run, the last node is stopped (SIGSTOP) for
+# four leases, with suspect_us set far above that, and continued. Its lease
+# runs out while the others still count it in the view and keep sending to
+# it: it fences (its locks end with -ENOLCK, its driver logs the fence), goes
+# on as a new incarnation in place and rejoins; the others see it restart,
+# reset their channels with it and recover its resources. Then every driver
+# must still finish, the others with no error at all, and the merged
+# histories must pass lw-logcheck with the fence in them.
+#
+#   test_driver.sh BUILDDIR TRANSPORT NODES WORKERS OPS [FAULT]
 set -euo pipefail
 
-build=$1 transport=$2 nodes=$3 workers=$4 ops=$5
+build=$1 transport=$2 nodes=$3 workers=$4 ops=$5 fault=${6:-none}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cluster=$root/scripts/cluster.sh
 lwctl=$build/daemon/lwctl
@@ -25,6 +34,15 @@ fail=0
 if grep -q '"name": "b_sanitize", "value": "address' "$build/meson-info/intro-buildoptions.json" 2>/dev/null; then
 	export LW_SUSPECT_US=${LW_SUSPECT_US:-300000} LW_LEASE_US=${LW_LEASE_US:-300000}
 fi
+victim=$nodes
+case $fault in
+none) ;;
+pause)
+	lease=${LW_LEASE_US:-100000}
+	export LW_LEASE_US=$lease LW_SUSPECT_US=$((lease * 40))
+	;;
+*) echo "test_driver: unknown fault $fault" >&2; exit 2 ;;
+esac
 # shellcheck source=lib.sh
 . "$root/tests/cluster/lib.sh"
 
@@ -40,6 +58,18 @@ echo "test_driver: $nodes nodes over $transport, $workers workers each, driver $
 	--daemon-args "--driver $spec --driver-out $dir/res"
 
 want=$((nodes * workers))
+if [ "$fault" = pause ]; then
+	vpid=$(cat "$dir/node$victim.pid")
+	for _ in $(seq 1 200); do
+		grep -q "driver started" "$dir/node$victim.log" && break
+		sleep 0.05
+	done
+	pause_s=$(python3 -c "print($lease * 4 / 1e6)")
+	echo "pausing node $victim (pid $vpid) for ${pause_s} s"
+	kill -STOP "$vpid"
+	sleep "$pause_s"
+	kill -CONT "$vpid"
+fi
 for _ in $(seq 1 600); do
 	have=$(find "$dir" -maxdepth 1 -name 'res.*.json' | wc -l)
 	[ "$have" -ge "$want" ] && break
@@ -63,19 +93,46 @@ for k in $(seq 1 "$nodes"); do
 	lost=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["lost"] + d["site_drops_bad"])' <<<"$stats")
 	check "node $k received GRANTs from other sites ($rx_grant)" [ "$rx_grant" -gt 0 ]
 	check "node $k sent data frames ($tx_data)" [ "$tx_data" -gt 0 ]
+	if [ "$fault" = pause ]; then
+		restarts=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["restarts"], d["peer_restarts"])' <<<"$stats")
+		if [ "$k" -eq "$victim" ]; then
+			# once per fence, in every worker
+			check "node $k went on as a new incarnation in every worker (restarts, peer_restarts: $restarts)" \
+				[ "${restarts% *}" -ge "$workers" -a $((${restarts% *} % workers)) -eq 0 ]
+		else
+			check "node $k saw node $victim restart (restarts, peer_restarts: $restarts)" \
+				[ "${restarts% *}" -eq 0 -a "${restarts#* }" -gt 0 ]
+		fi
+		continue
+	fi
 	check "node $k lost no message and got no malformed one" [ "$lost" -eq 0 ]
 done
+if [ "$fault" = pause ]; then
+	check "node $victim lost its lease and fenced" grep -q "lease lost: fencing" "$dir/node$victim.log"
+	for k in $(seq 1 $((nodes - 1))); do
+		check "node $k kept its lease" bash -c "! grep -q 'lease lost' '$dir/node$k.log'"
+	done
+fi
 
 check "every daemon shut down cleanly" "$cluster" stop --dir "$dir"
 
 for f in "$dir"/res.*.json; do
-	check "$(basename "$f"): no errors, log complete" python3 - "$f" "$ops" <<'PY'
+	fenced=0
+	case $f in *".n$victim.w"*) [ "$fault" = pause ] && fenced=1 ;; esac
+	check "$(basename "$f"): $([ $fenced = 1 ] && echo "fenced, then done" || echo "no errors"), log complete" \
+		python3 - "$f" "$ops" "$fenced" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-ok = (d["done"] and d["errors"] == 0 and d["log_lost"] == 0 and d["locks"] >= int(sys.argv[2])
-      and d["granted"] > 0)
+ok = d["done"] and d["log_lost"] == 0 and d["granted"] > 0 and d["locks"] >= int(sys.argv[2])
+if sys.argv[3] == "1":
+    # the pause was felt: locks ended by the fence are its only errors
+    ok = ok and d["fences"] > 0 and d["errors"] == d["enolck"]
+else:
+    ok = ok and d["errors"] == 0 and d["fences"] == 0
 print(f"     done {d['done']} locks {d['locks']} granted {d['granted']} again {d['again']} "
-      f"errors {d['errors']} local_grant_ratio {d['local_grant_ratio']} msgs_per_op {d['msgs_per_op']}")
+      f"errors {d['errors']} fences {d['fences']} enolck {d['enolck']} "
+      f"fenced_refusals {d['fenced_refusals']} "
+      f"local_grant_ratio {d['local_grant_ratio']} msgs_per_op {d['msgs_per_op']}")
 sys.exit(0 if ok else 1)
 PY
 done

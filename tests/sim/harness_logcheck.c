@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "logcheck.h"
+#include "site.h"
 
 int
 lw_logcheck_load(const char *path, struct lw_logcheck_file *f, FILE *msg)
@@ -194,6 +195,11 @@ describe(const struct lw_logcheck_file *f, uint64_t idx, const struct lw_dlog_re
 {
 	char sn[16];
 
+	if (r->kind == LW_DLOG_FENCE) {
+		fprintf(stderr, "  at %s record %" PRIu64 " (t=%" PRIu64 " ns): %s FENCE\n", fname(f),
+			idx, r->t_ns, sim_site_name(r->site, sn));
+		return;
+	}
 	if (r->kind == LW_DLOG_SUBMIT) {
 		const struct lw_req *q = &r->u.req;
 
@@ -227,13 +233,18 @@ replay(struct sim_chk *c, struct merge *m, bool quiet, struct lw_logcheck_result
 		unsigned int nv = sim_chk_nviol(c);
 
 		sim_chk_now(c, r->t_ns);
-		if (r->kind == LW_DLOG_SUBMIT) {
+		if (r->kind == LW_DLOG_FENCE) {
+			res->fences++;
+			sim_chk_node_fenced(c, lw_site_node(r->site));
+		} else if (r->kind == LW_DLOG_SUBMIT) {
 			res->submits++;
 			sim_chk_submit(c, r->site, r->res, &r->u.req);
 		} else {
 			res->events++;
 			if (r->u.ev.type == LW_EV_COMPLETE && r->u.ev.status == 0)
 				res->grants++;
+			if (r->u.ev.type == LW_EV_COMPLETE && r->u.ev.status == -ENOLCK)
+				res->enolck++;
 			sim_chk_event(c, r->site, &r->u.ev);
 		}
 		if (!quiet && sim_chk_nviol(c) != nv)

@@ -40,6 +40,8 @@ struct lw_logcheck_result {
 	uint64_t submits;              /**< SUBMIT records (rejected ones too) */
 	uint64_t events;               /**< EVENT records */
 	uint64_t grants;               /**< COMPLETE events with status 0 */
+	uint64_t fences;               /**< FENCE records */
+	uint64_t enolck;               /**< locks ended by a fence (COMPLETE -ENOLCK) */
 	uint32_t resources;            /**< distinct res of new-lock submits */
 	unsigned int nviol;            /**< violations found */
 	unsigned int kinds[SV_NKINDS]; /**< of them, per enum sim_viol */

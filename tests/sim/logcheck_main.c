@@ -39,8 +39,9 @@ static void
 summary(const struct lw_logcheck_result *r)
 {
 	printf("logcheck: %u files, %" PRIu64 " submits, %" PRIu64 " events, %" PRIu64
-	       " grants, %u resources, %u violations\n", r->files, r->submits, r->events,
-	       r->grants, r->resources, r->nviol);
+	       " grants, %u resources, %" PRIu64 " fences, %" PRIu64 " ended by a fence, "
+	       "%u violations\n", r->files, r->submits, r->events, r->grants, r->resources,
+	       r->fences, r->enolck, r->nviol);
 	if (r->nviol == 0)
 		return;
 	printf("logcheck: violations by kind:");

@@ -181,6 +181,14 @@ int sim_chk_site_uncovered(struct sim_chk *c, uint16_t site, uint32_t res, int h
  */
 void sim_chk_node_lost(struct sim_chk *c, unsigned int node);
 void sim_chk_node_lease(struct sim_chk *c, unsigned int node, uint64_t until);
+/*
+ * sim_chk_node_fenced: a daemon's log says node fenced itself now (its
+ * lease ran out, or it left): as sim_chk_node_lease(now) (an earlier lease
+ * end stays), and since the logs do not say which values it wrote or which
+ * resources it mastered, every resource's value may be reported not valid
+ * once (sim_chk_lvb_lost on each).
+ */
+void sim_chk_node_fenced(struct sim_chk *c, unsigned int node);
 void sim_chk_lvb_lost(struct sim_chk *c, uint32_t res);
 bool sim_chk_lvb_relaxed(const struct sim_chk *c, uint32_t res);
 uint64_t sim_chk_enolck(const struct sim_chk *c);

@@ -455,6 +455,39 @@ test_enolck(void)
 	sim_chk_free(c);
 }
 
+/* A daemon's FENCE record: -ENOLCK allowed from then on, every value may be lost once. */
+static void
+test_fenced(void)
+{
+	struct sim_chk *c = fresh();
+
+	sub_new(c, S1, 1, 0, 0x11, LW_LOCK_EX, 0, 1);
+	done(c, S1, 1, 0x11, 0, LW_LOCK_EX, 0, 1);
+	LW_CHECK(!sim_chk_lvb_relaxed(c, 0) && !sim_chk_lvb_relaxed(c, 1), "relaxed before a fence");
+	tick(c, 50);
+	sim_chk_node_fenced(c, 1);
+	sim_chk_node_fenced(c, 300);                      /* no such node: ignored */
+	LW_CHECK(sim_chk_lvb_relaxed(c, 0) && sim_chk_lvb_relaxed(c, 1), "a fence relaxed no value");
+	done(c, S1, 1, 0x11, -ENOLCK, LW_LOCK_IV, 0, 0);
+	LW_CHECK(sim_chk_nviol(c) == 0 && sim_chk_enolck(c) == 1,
+		 "-ENOLCK after a fence: %u violations, %llu counted", sim_chk_nviol(c),
+		 (unsigned long long)sim_chk_enolck(c));
+	/* a later fence keeps the earlier lease end */
+	sub_new(c, S1, 1, 0, 0x12, LW_LOCK_PR, 0, 2);
+	done(c, S1, 1, 0x12, 0, LW_LOCK_PR, 0, 2);
+	tick(c, 50);
+	sim_chk_node_fenced(c, 1);
+	done(c, S1, 1, 0x12, -ENOLCK, LW_LOCK_IV, 0, 0);
+	/* another node's -ENOLCK is still not allowed */
+	sub_new(c, S2, 2, 1, 0x21, LW_LOCK_PR, 0, 3);
+	done(c, S2, 2, 0x21, 0, LW_LOCK_PR, 0, 3);
+	done(c, S2, 2, 0x21, -ENOLCK, LW_LOCK_IV, 0, 0);
+	LW_CHECK(sim_chk_nkind(c, SV_EVENT) == 1 && sim_chk_enolck(c) == 2,
+		 "node 2's -ENOLCK: %u event violations, %llu counted", sim_chk_nkind(c, SV_EVENT),
+		 (unsigned long long)sim_chk_enolck(c));
+	sim_chk_free(c);
+}
+
 /* After a loss, a read may say "not valid" once; a valid read must still be the last write. */
 static void
 test_lvb_lost(void)
@@ -503,6 +536,7 @@ main(void)
 	test_stall();
 	test_node_lost();
 	test_enolck();
+	test_fenced();
 	test_lvb_lost();
 	if (failures != 0) {
 		fprintf(stderr, "test_checker: %d check(s) failed\n", failures);

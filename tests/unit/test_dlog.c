@@ -455,6 +455,60 @@ test_check_refused(void)
 	CU_ASSERT_EQUAL(res.nviol, 0);
 }
 
+/*
+ * Site A (node 1) holds EX on r0, B (node 2) waits. A's -ENOLCK is a
+ * violation unless a FENCE record of node 1 came first; with one, the lock
+ * is gone at the -ENOLCK and B's grant after it is fine.
+ */
+static void
+test_check_fence(void)
+{
+	struct lw_logcheck_result res;
+	struct lw_dlog_rec *r = NULL;
+	struct lw_dlog_file_hdr h;
+
+	for (int fenced = 0; fenced < 2; fenced++) {
+		struct lw_dlog *l[2] = { lw_dlog_new(1, 0, 16), lw_dlog_new(2, 0, 16) };
+
+		CU_ASSERT_FATAL(l[0] != NULL && l[1] != NULL);
+		put_lock(l[0], 100, SA, 0, 0x10, LW_LOCK_EX, 1);
+		put_complete(l[0], 110, SA, 0x10, LW_LOCK_EX, 0, 1);
+		put_lock(l[1], 150, SB, 0, 0x20, LW_LOCK_EX, 101);
+		if (fenced)
+			lw_dlog_fence(l[0], 200, SA);
+		put_complete(l[0], 201, SA, 0x10, LW_LOCK_IV, -ENOLCK, 1);
+		put_complete(l[1], 300, SB, 0x20, LW_LOCK_EX, 0, 101);
+		put_unlock(l[1], 400, SB, 0x20, 102);
+		put_complete(l[1], 410, SB, 0x20, LW_LOCK_IV, LW_EUNLOCK, 102);
+		CU_ASSERT_EQUAL(check_logs(l, 2, fenced ? "fenced" : "unfenced", &res), 0);
+		CU_ASSERT_EQUAL(res.fences, (uint64_t)fenced);
+		CU_ASSERT_EQUAL(res.enolck, 1);
+		if (fenced) {
+			CU_ASSERT_EQUAL(res.nviol, 0);
+		} else {
+			CU_ASSERT_EQUAL(res.kinds[SV_EVENT], 1);    /* the lease had not run out */
+			CU_ASSERT_EQUAL(res.kinds[SV_CONFLICT], 1); /* so A still held EX */
+		}
+		CU_ASSERT_EQUAL(lw_dlog_count(l[0]), 3u + (unsigned int)fenced);
+		lw_dlog_free(l[0]);
+		lw_dlog_free(l[1]);
+	}
+	/* the record as written and read back */
+	struct lw_dlog *one = lw_dlog_new(1, 0, 4);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(one);
+	lw_dlog_fence(one, 200, SA);
+	CU_ASSERT_EQUAL_FATAL(lw_dlog_write(one, tpath("fence")), 0);
+	CU_ASSERT_EQUAL_FATAL(lw_dlog_read(tpath("fence"), &h, &r), 0);
+	CU_ASSERT_EQUAL(h.nrecs, 1);
+	CU_ASSERT_EQUAL(r[0].kind, LW_DLOG_FENCE);
+	CU_ASSERT_EQUAL(r[0].t_ns, 200);
+	CU_ASSERT_EQUAL(r[0].site, SA);
+	free(r);
+	lw_dlog_free(one);
+	unlink(tpath("fence"));
+}
+
 /* Run lw-logcheck with args; capture the first line of stdout. @return its exit code. */
 static int
 run_tool(const char *args, char *line, size_t len)
@@ -492,7 +546,7 @@ test_tool(void)
 	snprintf(args, sizeof(args), "--quiet %s %s", tpath("t0"), tpath("t1"));
 	CU_ASSERT_EQUAL(run_tool(args, line, sizeof(line)), 0);
 	CU_ASSERT_STRING_EQUAL(line, "logcheck: 2 files, 4 submits, 4 events, 2 grants, "
-			       "1 resources, 0 violations\n");
+			       "1 resources, 0 fences, 0 ended by a fence, 0 violations\n");
 
 	/* A's log alone, without its unlock's COMPLETE: missing, and left held */
 	lw_dlog_free(l[0]);
@@ -505,7 +559,7 @@ test_tool(void)
 	snprintf(args, sizeof(args), "--quiet %s", tpath("t0"));
 	CU_ASSERT_EQUAL(run_tool(args, line, sizeof(line)), 1);
 	CU_ASSERT_STRING_EQUAL(line, "logcheck: 1 files, 2 submits, 1 events, 1 grants, "
-			       "1 resources, 2 violations\n");
+			       "1 resources, 0 fences, 0 ended by a fence, 2 violations\n");
 
 	/* incomplete, unreadable, missing: exit 2, nothing checked */
 	for (int i = 0; i < 3; i++)
@@ -547,6 +601,7 @@ main(int argc, char **argv)
 		  "grant while held: conflict", test_check_conflict,
 		  "equal timestamps: file order", test_check_ties,
 		  "missing COMPLETE, left held", test_check_missing,
+		  "FENCE record: -ENOLCK allowed after it only", test_check_fence,
 		  "unordered, lost, bad res: refused", test_check_refused,
 		  "lw-logcheck exit codes and summary", test_tool,
 		  NULL);
