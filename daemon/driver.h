@@ -26,7 +26,14 @@
  * of lock requests (submit to COMPLETE), and optionally a log of every
  * submit and event (daemon/dlog.h) for lw-logcheck.
  *
- * One driver belongs to one worker; the spec is parsed once in main.
+ * A fence (lw_driver_fenced, then -ENOLCK for its locks) is logged; a slot
+ * whose lock it ended starts a new one, and requests refused while the
+ * site is fenced wait FENCE_WAIT_NS and ask again (not counted as ops), so
+ * a node that rejoins finishes its run.
+ *
+ * One driver belongs to one worker; the spec is parsed once in main. Once
+ * done, the worker hands it to a thread that writes the results
+ * (worker.c) and calls it no more.
  */
 #ifndef LW_DAEMON_DRIVER_H
 #define LW_DAEMON_DRIVER_H

@@ -19,6 +19,7 @@
 #ifndef LW_DAEMON_NODE_H
 #define LW_DAEMON_NODE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -93,6 +94,8 @@ struct lw_worker {
 	uint64_t lease_cur;                  /* the lease the site has */
 	uint64_t lease_fenced;               /* lease_cur + 1 once fenced for it */
 	uint8_t drv_fenced;                  /* the driver heard of a fence since the last view */
+	uint8_t drv_writing;                 /* its results are being written (writer thread) */
+	pthread_t drv_writer;
 	volatile uint32_t view_epoch;        /* the view the site applied last */
 	volatile uint64_t view_errors;       /* views the site refused */
 	struct lw_rec_info rec;              /* refreshed with sst */

@@ -247,7 +247,7 @@ lw_view_poll(struct lw_node *n, uint64_t now)
 static void
 drv_fenced(struct lw_worker *w)
 {
-	if (w->drv == NULL || w->drv_fenced || !lw_driver_started(w->drv))
+	if (w->drv == NULL || w->drv_fenced || w->drv_writing || !lw_driver_started(w->drv))
 		return;
 	w->drv_fenced = 1;
 	lw_driver_fenced(w->drv);

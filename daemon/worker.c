@@ -24,6 +24,7 @@
  * yield and sleep (only when idle).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,7 +178,7 @@ route_outputs(struct lw_worker *w, uint64_t now)
 	if (w->out.ev.n > 0 && w->ncs > 0)
 		lw_cio_events(w);
 	if (w->out.ev.n > 0) {
-		if (w->drv != NULL)
+		if (w->drv != NULL && !w->drv_writing)
 			lw_driver_events(w->drv, w->out.ev.ev, w->out.ev.n, now);
 		w->out.ev.n = 0;
 	}
@@ -224,6 +225,38 @@ idle_wait(struct lw_worker *w, unsigned int idle, uint64_t now)
 	ts.tv_nsec = (long)ns;
 	nanosleep(&ts, NULL);
 	w->sleeps++;
+}
+
+/*
+ * The results of a finished driver are written by a thread of their own:
+ * a log is megabytes, and worker 0 carries the node's control frames, so
+ * a worker writing it would hold back the heartbeats that keep the lease
+ * (every node lost its lease at once when the drivers finished together).
+ * The worker touches the driver no more once it is handed over.
+ */
+static void *
+results_writer(void *arg)
+{
+	struct lw_worker *w = arg;
+	int rc = lw_driver_write(w->drv, w->node->drv_out, w->node->config_path);
+
+	LW_LOG(INFO, "worker %u: driver done, results %s (%s)", w->idx, w->node->drv_out,
+	       rc == 0 ? "written" : strerror(-rc));
+	return NULL;
+}
+
+static void
+results_start(struct lw_worker *w)
+{
+	int rc = pthread_create(&w->drv_writer, NULL, results_writer, w);
+
+	if (rc != 0) {
+		LW_LOG(WARNING, "worker %u: no thread to write the results (%s): writing them here",
+		       w->idx, strerror(rc));
+		results_writer(w);
+		return;
+	}
+	w->drv_writing = 1;
 }
 
 /* The driver: start when every member is up, write results when done. */
@@ -274,7 +307,7 @@ lw_worker_main(void *arg)
 			route_outputs(w, now);
 			did = true;
 		}
-		if (w->drv != NULL) {
+		if (w->drv != NULL && !written) {
 			drive(w, now, &did);
 			route_outputs(w, now);
 		}
@@ -296,11 +329,8 @@ lw_worker_main(void *arg)
 			lw_wio_heartbeat(w->wio, now, w->hb_sent);
 		}
 		if (w->drv != NULL && !written && lw_driver_done(w->drv) && n->drv_out != NULL) {
-			int rc = lw_driver_write(w->drv, n->drv_out, n->config_path);
-
 			written = true;
-			LW_LOG(INFO, "worker %u: driver done, results %s (%s)", w->idx,
-			       n->drv_out, rc == 0 ? "written" : strerror(-rc));
+			results_start(w);
 		}
 		w->loops++;
 		if (now - w->sst_at > STATS_NS) {
@@ -314,6 +344,10 @@ lw_worker_main(void *arg)
 		} else {
 			idle_wait(w, ++idle, now);
 		}
+	}
+	if (w->drv_writing) {
+		pthread_join(w->drv_writer, NULL);
+		w->drv_writing = 0;
 	}
 	if (w->drv != NULL && !written && lw_driver_started(w->drv) && n->drv_out != NULL) {
 		/* stopped first: what it did, and that it did not finish ("done": false) */

@@ -361,26 +361,29 @@ drops(const struct node *n, int reason)
 	return s;
 }
 
+/* f(x, s, d, n) for every pair (s, d) between the sites of nodes 1 and 2, both ways. */
+static void
+each_cross(struct world *x, void (*f)(struct world *, uint16_t, uint16_t, uint32_t), uint32_t n)
+{
+	for (unsigned int i = 0; i < NW; i++)
+		for (unsigned int j = 0; j < NW; j++) {
+			f(x, lw_site_id(1, i), lw_site_id(2, j), n);
+			f(x, lw_site_id(2, j), lw_site_id(1, i), n);
+		}
+}
+
 /* Every pair between the sites of nodes 1 and 2, n messages each way. */
 static void
 want_cross(struct world *x, uint32_t n)
 {
-	for (unsigned int i = 0; i < NW; i++)
-		for (unsigned int j = 0; j < NW; j++) {
-			want(x, lw_site_id(1, i), lw_site_id(2, j), n);
-			want(x, lw_site_id(2, j), lw_site_id(1, i), n);
-		}
+	each_cross(x, want, n);
 }
 
 /* Every pair between the sites of nodes 1 and 2 starts again at number base. */
 static void
 restart_pairs(struct world *x, uint32_t base)
 {
-	for (unsigned int i = 0; i < NW; i++)
-		for (unsigned int j = 0; j < NW; j++) {
-			pair_restart(x, lw_site_id(1, i), lw_site_id(2, j), base);
-			pair_restart(x, lw_site_id(2, j), lw_site_id(1, i), base);
-		}
+	each_cross(x, pair_restart, base);
 }
 
 /* Rounds (at most max) until every worker of node 1 knows node 2 as inc. */
