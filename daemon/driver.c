@@ -803,12 +803,20 @@ lw_driver_events(struct lw_driver *d, const struct lw_event *ev, unsigned int n,
 			/* the site fenced itself: the lock is gone, whatever the slot did */
 			d->r.enolck++;
 			d->r.errors++;
-			if (s->st == S_LOCKING || s->st == S_CONVERTING)
+			switch (s->st) {
+			case S_LOCKING:
+			case S_CONVERTING:
 				lock_answered(d, s, e, now);
-			if (s->st != S_HOLD && s->st != S_IDLE && s->st != S_STOPPED)
+				/* fall through */
+			case S_UNLOCKING:
 				fifo_push(&d->ready, i);	/* in flight: in no queue */
-			if (s->st != S_STOPPED)
-				s->st = S_IDLE;	/* a held slot is queued already */
+				/* fall through */
+			case S_HOLD:
+				s->st = S_IDLE;		/* a held slot is queued already */
+				break;
+			default:
+				break;
+			}
 			continue;
 		}
 		switch (s->st) {

@@ -94,7 +94,8 @@ struct lw_worker {
 	uint64_t lease_cur;                  /* the lease the site has */
 	uint64_t lease_fenced;               /* lease_cur + 1 once fenced for it */
 	uint8_t drv_fenced;                  /* the driver heard of a fence since the last view */
-	uint8_t drv_writing;                 /* its results are being written (writer thread) */
+	uint8_t drv_done;                    /* it finished and went to its results' writer */
+	uint8_t drv_writing;                 /* drv_writer is that writer (to join) */
 	pthread_t drv_writer;
 	volatile uint32_t view_epoch;        /* the view the site applied last */
 	volatile uint64_t view_errors;       /* views the site refused */

@@ -135,7 +135,7 @@ static void
 publish_view(struct lw_node *n, const struct lw_ms_view *v)
 {
 	struct lw_map *map;
-	unsigned int w, id;
+	unsigned int w;
 	int rc;
 
 	map = malloc(sizeof(*map));
@@ -158,8 +158,7 @@ publish_view(struct lw_node *n, const struct lw_ms_view *v)
 		}
 		o->map = *map;
 		memcpy(o->lost, v->lost, sizeof(o->lost));
-		for (id = 0; id < LW_PIO_MAX_NODES; id++)
-			o->inc[id] = lw_ms_has(v->members, id) ? v->inc[id] : 0;
+		memcpy(o->inc, v->inc, sizeof(o->inc));
 		o->fence_until = v->fence_until;
 		if (rte_ring_sp_enqueue(n->workers[w]->view_ring, o) != 0) {
 			LW_LOG(ERR, "view %u: worker %u has too many views queued", v->epoch, w);
@@ -247,7 +246,7 @@ lw_view_poll(struct lw_node *n, uint64_t now)
 static void
 drv_fenced(struct lw_worker *w)
 {
-	if (w->drv == NULL || w->drv_fenced || w->drv_writing || !lw_driver_started(w->drv))
+	if (w->drv == NULL || w->drv_fenced || w->drv_done || !lw_driver_started(w->drv))
 		return;
 	w->drv_fenced = 1;
 	lw_driver_fenced(w->drv);

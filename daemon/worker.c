@@ -178,7 +178,7 @@ route_outputs(struct lw_worker *w, uint64_t now)
 	if (w->out.ev.n > 0 && w->ncs > 0)
 		lw_cio_events(w);
 	if (w->out.ev.n > 0) {
-		if (w->drv != NULL && !w->drv_writing)
+		if (w->drv != NULL && !w->drv_done)
 			lw_driver_events(w->drv, w->out.ev.ev, w->out.ev.n, now);
 		w->out.ev.n = 0;
 	}
@@ -250,6 +250,7 @@ results_start(struct lw_worker *w)
 {
 	int rc = pthread_create(&w->drv_writer, NULL, results_writer, w);
 
+	w->drv_done = 1;
 	if (rc != 0) {
 		LW_LOG(WARNING, "worker %u: no thread to write the results (%s): writing them here",
 		       w->idx, strerror(rc));
@@ -284,7 +285,6 @@ lw_worker_main(void *arg)
 	struct lw_worker *w = arg;
 	struct lw_node *n = w->node;
 	unsigned int idle = 0;
-	bool written = false;
 
 	w->running = 1;
 	while (!n->stop) {
@@ -307,7 +307,7 @@ lw_worker_main(void *arg)
 			route_outputs(w, now);
 			did = true;
 		}
-		if (w->drv != NULL && !written) {
+		if (w->drv != NULL && !w->drv_done) {
 			drive(w, now, &did);
 			route_outputs(w, now);
 		}
@@ -328,10 +328,8 @@ lw_worker_main(void *arg)
 			w->hb_sent = w->hb_want;
 			lw_wio_heartbeat(w->wio, now, w->hb_sent);
 		}
-		if (w->drv != NULL && !written && lw_driver_done(w->drv) && n->drv_out != NULL) {
-			written = true;
+		if (w->drv != NULL && !w->drv_done && lw_driver_done(w->drv) && n->drv_out != NULL)
 			results_start(w);
-		}
 		w->loops++;
 		if (now - w->sst_at > STATS_NS) {
 			lw_site_get_stats(w->site, &w->sst);
@@ -349,7 +347,7 @@ lw_worker_main(void *arg)
 		pthread_join(w->drv_writer, NULL);
 		w->drv_writing = 0;
 	}
-	if (w->drv != NULL && !written && lw_driver_started(w->drv) && n->drv_out != NULL) {
+	if (w->drv != NULL && !w->drv_done && lw_driver_started(w->drv) && n->drv_out != NULL) {
 		/* stopped first: what it did, and that it did not finish ("done": false) */
 		int rc = lw_driver_write(w->drv, n->drv_out, n->config_path);
 

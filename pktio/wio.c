@@ -102,7 +102,6 @@ struct lw_wio {
 	struct txbuf tx[LW_PIO_MAX_PORTS];
 	struct ctl_rec ctl;                /* one control payload */
 	uint32_t peer_inc[LW_PIO_MAX_NODES]; /* peers' incarnations as known; 0: not yet */
-	uint32_t my_inc;                   /* this node's, as this worker sends it (lw_wio_restart) */
 	struct lw_wio_stats st;
 } __rte_cache_aligned;
 
@@ -335,7 +334,6 @@ lw_wio_create(struct lw_pio *p, unsigned int worker)
 	w->src.node = p->c.node;
 	w->src.worker = (uint8_t)worker;
 	w->src.inc = p->c.incarnation;
-	w->my_inc = p->c.incarnation;
 	w->timer_at = UINT64_MAX;
 	return w;
 }
@@ -888,10 +886,8 @@ lw_wio_forget_node(struct lw_wio *w, unsigned int node)
 void
 lw_wio_node_lost(struct lw_wio *w, unsigned int node, uint32_t back_inc)
 {
-	if (node == 0 || node > LW_MAX_NODES)
-		return;
 	/* already talking to the new run: its channels are the ones to keep */
-	if (back_inc != 0 && w->peer_inc[node] == back_inc)
+	if (back_inc != 0 && lw_wio_peer_inc(w, node) == back_inc)
 		return;
 	lw_wio_forget_node(w, node);
 }
@@ -903,9 +899,8 @@ lw_wio_restart(struct lw_wio *w, uint32_t inc)
 
 	for (node = 1; node <= LW_MAX_NODES; node++)
 		lw_wio_forget_node(w, node);
-	if (inc > w->my_inc) {
-		w->my_inc = inc;
-		w->src.inc = inc;
+	if (inc > w->src.inc) {
+		w->src.inc = inc;	/* what every frame of this worker carries */
 		w->st.restarts++;
 	}
 }
@@ -913,7 +908,7 @@ lw_wio_restart(struct lw_wio *w, uint32_t inc)
 uint32_t
 lw_wio_incarnation(const struct lw_wio *w)
 {
-	return w->my_inc;
+	return w->src.inc;
 }
 
 uint32_t
@@ -1166,7 +1161,7 @@ rx_mbuf(struct lw_wio *w, struct rte_mbuf *mb, uint64_t now, struct lw_msgbuf *i
 	 * other workers' did. A frame for an earlier run of this node is stale.
 	 */
 	if (rc == 0 && v.dst_worker == w->worker) {
-		if (v.dst_inc != 0 && v.dst_inc != w->my_inc)
+		if (v.dst_inc != 0 && v.dst_inc != w->src.inc)
 			rc = -LW_FRAME_STALE_INC;
 		rc = check_inc(w, &v, rc);
 	}

@@ -670,10 +670,10 @@ sim_chk_node_fenced(struct sim_chk *c, unsigned int node)
 	if (node >= 256)
 		return;
 	if (c->lease_end[node] == 0 || c->lease_end[node] > c->now)
-		c->lease_end[node] = c->now;
+		sim_chk_node_lease(c, node, c->now);
 	/* which values it wrote or mastered is not in the logs: any may be lost */
 	for (uint32_t i = 0; i < c->nres; i++)
-		c->res[i].lvb_lost = 1;
+		sim_chk_lvb_lost(c, i);
 }
 
 void

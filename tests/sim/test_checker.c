@@ -472,19 +472,18 @@ test_fenced(void)
 	LW_CHECK(sim_chk_nviol(c) == 0 && sim_chk_enolck(c) == 1,
 		 "-ENOLCK after a fence: %u violations, %llu counted", sim_chk_nviol(c),
 		 (unsigned long long)sim_chk_enolck(c));
-	/* a later fence keeps the earlier lease end */
-	sub_new(c, S1, 1, 0, 0x12, LW_LOCK_PR, 0, 2);
-	done(c, S1, 1, 0x12, 0, LW_LOCK_PR, 0, 2);
-	tick(c, 50);
-	sim_chk_node_fenced(c, 1);
-	done(c, S1, 1, 0x12, -ENOLCK, LW_LOCK_IV, 0, 0);
-	/* another node's -ENOLCK is still not allowed */
+	/* node 2 is not fenced: its -ENOLCK is wrong, before its lease end too ... */
 	sub_new(c, S2, 2, 1, 0x21, LW_LOCK_PR, 0, 3);
 	done(c, S2, 2, 0x21, 0, LW_LOCK_PR, 0, 3);
+	sim_chk_node_lease(c, 2, now + 1000);
+	done(c, S2, 2, 0x21, -ENOLCK, LW_LOCK_IV, 0, 0);
+	LW_CHECK(sim_chk_nkind(c, SV_EVENT) == 1, "node 2's -ENOLCK before a fence accepted");
+	/* ... and its fence brings that lease end forward to now */
+	sim_chk_node_fenced(c, 2);
 	done(c, S2, 2, 0x21, -ENOLCK, LW_LOCK_IV, 0, 0);
 	LW_CHECK(sim_chk_nkind(c, SV_EVENT) == 1 && sim_chk_enolck(c) == 2,
-		 "node 2's -ENOLCK: %u event violations, %llu counted", sim_chk_nkind(c, SV_EVENT),
-		 (unsigned long long)sim_chk_enolck(c));
+		 "node 2's -ENOLCK after its fence: %u event violations, %llu counted",
+		 sim_chk_nkind(c, SV_EVENT), (unsigned long long)sim_chk_enolck(c));
 	sim_chk_free(c);
 }
 

@@ -62,6 +62,20 @@ ncomplete(uint64_t cookie)
 	return n;
 }
 
+/* Every live site applies vc (1 us apart), then the traffic settles. */
+static void
+apply_live(const struct lw_view_change *vc)
+{
+	for (int i = 0; i < NSITES; i++) {
+		if (dead[i])
+			continue;
+		N.now += 1000;
+		CU_ASSERT_EQUAL(lw_site_view_change(N.site[i], vc, N.now, &N.out[i]), 0);
+		collect(i);
+	}
+	settle_live();
+}
+
 /*
  * View `epoch`: node `away`'s buckets are at node 1; `lost` (0: none) is
  * lost and dead from now on, a dead node back in the view lives again.
@@ -90,14 +104,7 @@ view_at(uint32_t epoch, int away, int lost, uint64_t fence_until)
 	} else {
 		memset(dead, 0, sizeof(dead));
 	}
-	for (int i = 0; i < NSITES; i++) {
-		if (dead[i])
-			continue;
-		N.now += 1000;
-		CU_ASSERT_EQUAL(lw_site_view_change(N.site[i], &vc, N.now, &N.out[i]), 0);
-		collect(i);
-	}
-	settle_live();
+	apply_live(&vc);
 }
 
 static void
@@ -131,14 +138,7 @@ view_lost(uint32_t epoch, int lost, uint64_t fence_until)
 			members[0] |= 1ull << (i + 1);
 	}
 	CU_ASSERT_EQUAL_FATAL(lw_map_from_owners(&m, epoch, ids, NSITES, owner, members), 0);
-	for (int i = 0; i < NSITES; i++) {
-		if (dead[i])
-			continue;
-		N.now += 1000;
-		CU_ASSERT_EQUAL(lw_site_view_change(N.site[i], &vc, N.now, &N.out[i]), 0);
-		collect(i);
-	}
-	settle_live();
+	apply_live(&vc);
 }
 
 /* The k-th name (from 0) whose master is site m before any view change. */
@@ -599,28 +599,29 @@ test_lost_writer_gave_back_value(void)
 	free_sites();
 }
 
+/* The value went with node 2 (how it last wrote): the next reader hears it is not valid. */
+static void
+value_lost(enum last_write how, const char *text)
+{
+	uint8_t v[LW_LVB_LEN] = { 0 };
+
+	memcpy(v, text, strlen(text));
+	CU_ASSERT(lost_writer(how, v)->sbflags & LW_SBF_VALNOTVALID);
+	free_sites();
+}
+
 /* Node 2 wrote r but still cached PW when it was lost: the value is gone. */
 static void
 test_lost_writer_cached_value_lost(void)
 {
-	const uint8_t v[LW_LVB_LEN] = "written by node 2";
-	const struct lw_event *ev;
-
-	ev = lost_writer(CACHED, v);
-	CU_ASSERT(ev->sbflags & LW_SBF_VALNOTVALID);
-	free_sites();
+	value_lost(CACHED, "written by node 2");
 }
 
 /* Node 2 still held its PW lock when it was lost: it may have written. */
 static void
 test_lost_writer_holding_value_lost(void)
 {
-	const uint8_t v[LW_LVB_LEN] = "never written";
-	const struct lw_event *ev;
-
-	ev = lost_writer(HOLDING, v);
-	CU_ASSERT(ev->sbflags & LW_SBF_VALNOTVALID);
-	free_sites();
+	value_lost(HOLDING, "never written");
 }
 
 int
